@@ -1,0 +1,44 @@
+# Two commands on a fresh machine with only python3:
+#   make review   set up .venv, run the monthly review of the bundled sample data
+#   make test     set up .venv, run the full test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MONTH  ?= 2026-10
+DATA   ?= data/sample
+OUT    ?= reports
+PYTEST_ARGS ?=
+
+.PHONY: review test lab kernel synth-sample bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
+	touch $(STAMP)
+
+review: $(STAMP)
+	$(BIN)/journey review --data $(DATA) --month $(MONTH) --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# JupyterLab on the notebooks; as root Jupyter refuses to start without --allow-root.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Register this environment as a kernel in an existing JupyterLab.
+kernel: $(STAMP)
+	$(BIN)/python -m ipykernel install --user --name journeylib --display-name "Python (journeylib)"
+
+synth-sample: $(STAMP)
+	$(BIN)/journey synth --accounts 2000 --seed 7 --end-date 2026-10-31 --out $(DATA)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_synth.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,133 @@
+"""The ``journey`` command line: ``validate``, ``synth``, ``review``.
+
+Exit codes (all commands): 0 success; 1 success with findings under ``--strict``;
+2 command-line usage error; 3 data unusable; 4 a notebook of the review failed.
+No traceback for any user error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .errors import JourneyDataError, JourneyWarning, ParameterError, StageConfigError, mask_secrets
+
+__all__ = ["main", "EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "EXIT_DATA", "EXIT_NOTEBOOK"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATA, EXIT_NOTEBOOK = 0, 1, 2, 3, 4
+
+
+def _config_path(args) -> str | None:
+    if getattr(args, "config", None):
+        return args.config
+    default = Path("journey.yml")
+    return str(default) if default.is_file() else None
+
+
+def _cmd_validate(args) -> int:
+    from .data import load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JourneyWarning)
+        data = load(args.source, mapping=args.mapping, stages=args.stages, as_of=args.as_of, tz=args.tz,
+                    config=_config_path(args))
+    report = data.report()
+    if args.json:
+        print(report.to_json())
+    else:
+        print(report)
+        for w in caught:
+            if issubclass(w.category, JourneyWarning):
+                print(f"warning: {w.message}", file=sys.stderr)
+        if args.quarantine:
+            data.quarantine.to_csv(args.quarantine, index=False)
+            print(f"\nset-aside rows written to {args.quarantine}")
+    return report.exit_code(strict=args.strict)
+
+
+def _cmd_synth(args) -> int:
+    from .synth import generate, write
+
+    if args.accounts < 1:
+        raise ParameterError(f"--accounts must be at least 1, got {args.accounts}")
+    dataset = generate(n_accounts=args.accounts, seed=args.seed, end_date=args.end_date)
+    paths = write(dataset, args.out, format=args.format)
+    n_tp = len(dataset.tables["touchpoints"])
+    print(f"wrote {len(paths)} files for {args.accounts:,} accounts and {n_tp:,} touchpoints to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_review(args) -> int:
+    from .review import run_review
+
+    result = run_review(month=args.month, data=args.data, out=args.out, only=args.only,
+                        config=_config_path(args), progress=not args.quiet)
+    for nb in result.failed:
+        print(f"notebook failed: {nb['notebook']} ({nb['error']}); kept at {nb['output']}", file=sys.stderr)
+    print(result.folder)
+    return EXIT_NOTEBOOK if result.failed else EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors: exit 2 with the usage line, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="journey", description="B2B customer-journey analysis: validate data, make sample data, "
+                                            "run the monthly review.")
+    p.add_argument("--version", action="version", version=f"journeylib {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True)
+
+    v = sub.add_parser("validate", help="load a source and report what is used and set aside")
+    v.add_argument("source", help="folder of CSV/Parquet files, DuckDB file, database URL, or env:VAR")
+    v.add_argument("--mapping", help="column mapping YAML or preset (salesforce, hubspot)")
+    v.add_argument("--stages", help="lifecycle / touchpoint stage mapping YAML")
+    v.add_argument("--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: last date in the data)")
+    v.add_argument("--tz", help="timezone of naive timestamps (default UTC)")
+    v.add_argument("--config", help="journey.yml (default: ./journey.yml if present)")
+    v.add_argument("--strict", action="store_true", help="exit 1 when any row is set aside as an error")
+    v.add_argument("--json", action="store_true", help="print the report as JSON")
+    v.add_argument("--quarantine", help="also write the set-aside rows to this CSV (may hold personal data)")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("synth", help="write a deterministic synthetic B2B dataset with planted truth")
+    s.add_argument("--accounts", type=int, default=2000)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--out", required=True, help="output folder (truth goes to OUT/truth/)")
+    s.add_argument("--format", choices=["csv", "parquet", "duckdb"], default="csv")
+    s.add_argument("--end-date", dest="end_date", default="2026-10-31", help="last day of the data (fixed default)")
+    s.set_defaults(func=_cmd_synth)
+
+    r = sub.add_parser("review", help="run every notebook of the monthly review with papermill")
+    r.add_argument("--month", help="review month YYYY-MM (default: last complete month in the data)")
+    r.add_argument("--data", default="", help="data source (default: the bundled sample)")
+    r.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    r.add_argument("--only", action="append", help="run only this notebook (repeatable)")
+    r.add_argument("--config", help="journey.yml (default: ./journey.yml if present)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_review)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``journey`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except JourneyDataError as exc:
+        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
+        return EXIT_DATA
+    except (ParameterError, StageConfigError) as exc:
+        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""``journeylib.load``: read a source, map it, validate it, give a :class:`JourneyData`."""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import pandas as pd
+
+from .config import load_config
+from .errors import JourneyDataError, ParameterError, did_you_mean
+from .io import read_source, resolve_source, describe_source, strings_only
+from .report import LoadReport
+from .schema import TABLES
+from .stages import Lifecycle, load_lifecycle
+from .validate import ValidationResult, validate
+
+__all__ = ["JourneyData", "load"]
+
+
+class JourneyData:
+    """Validated journey tables with their quarantine and as_of date.
+
+    Attributes
+    ----------
+    accounts, touchpoints, contacts, leads, opportunities, subscriptions, usage, tickets, surveys : DataFrame or None
+        The used rows of each contract table (None when an optional table is absent).
+        Timestamps are timezone-aware UTC; ``touchpoints.stage`` is an ordered categorical
+        of the lifecycle's stage ids.
+    quarantine : DataFrame
+        One row per set-aside input row: table, source, row, reasons, message, severity, values.
+    as_of : Timestamp
+        The analysis date (timezone-naive day); ``cutoff`` is its last instant in UTC.
+    lifecycle : Lifecycle
+    source : str
+        The source, passwords masked.
+    """
+
+    def __init__(self, result: ValidationResult, lifecycle: Lifecycle, source: str, tz: str = "UTC",
+                 currency: str = "USD", notes: list[str] | None = None):
+        self._result = result
+        self.tables: dict[str, pd.DataFrame | None] = result.tables
+        self.quarantine: pd.DataFrame = result.quarantine
+        self.as_of: pd.Timestamp = result.as_of
+        self.cutoff: pd.Timestamp = result.cutoff
+        self.lifecycle = lifecycle
+        self.source = source
+        self.tz = tz
+        self.currency = currency
+        self.notes = list(notes or [])
+
+    accounts = property(lambda self: self.tables["accounts"])
+    touchpoints = property(lambda self: self.tables["touchpoints"])
+    contacts = property(lambda self: self.tables["contacts"])
+    leads = property(lambda self: self.tables["leads"])
+    opportunities = property(lambda self: self.tables["opportunities"])
+    subscriptions = property(lambda self: self.tables["subscriptions"])
+    usage = property(lambda self: self.tables["usage"])
+    tickets = property(lambda self: self.tables["tickets"])
+    surveys = property(lambda self: self.tables["surveys"])
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A table by name (clear error for a name outside the contract)."""
+        if name not in TABLES:
+            raise ParameterError(f"unknown table '{name}'{did_you_mean(name, TABLES)}; tables: {', '.join(TABLES)}")
+        return self.tables[name]
+
+    def report(self) -> LoadReport:
+        """The load report: rows read/used/set aside per table, findings, unmapped touchpoints."""
+        r = self._result
+        return LoadReport(counts=r.counts, findings=r.findings, unmapped=r.unmapped, as_of=r.as_of,
+                          as_of_inferred=r.as_of_inferred, source=self.source, notes=self.notes)
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of the used tables and as_of: equal data gives an equal fingerprint,
+        whichever format it was read from."""
+        h = hashlib.sha256(str(self.as_of.date()).encode())
+        for name in TABLES:
+            df = self.tables[name]
+            if df is None:
+                continue
+            h.update(name.encode())
+            h.update(",".join(map(str, df.columns)).encode())
+            frame = df.copy()
+            for col in frame.columns:
+                if isinstance(frame[col].dtype, pd.CategoricalDtype):
+                    frame[col] = frame[col].astype(object)
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n}={len(df):,}" for n, df in self.tables.items() if df is not None)
+        return (f"JourneyData(as_of={self.as_of.date()}, {sizes}, set_aside={len(self.quarantine):,}, "
+                f"source={self.source!r})")
+
+
+def _match_contract_names(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    lowered = {name.lower(): name for name in raw}
+    tables = {t: raw[lowered[t]] for t in TABLES if t in lowered}
+    unused = [name for name in raw if name.lower() not in TABLES]
+    return tables, unused
+
+
+def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stages: Any = None, as_of: Any = None,
+         tz: str | None = None, config: Any = None, dayfirst: bool | None = None,
+         freshness_days: int | None = None) -> JourneyData:
+    """Load journey data: read, map, validate, and set aside unusable rows.
+
+    Parameters
+    ----------
+    source : str or path, optional
+        A folder of CSV/CSV.GZ/Parquet files (table = file stem), a DuckDB file, a
+        SQLAlchemy URL, or ``env:VAR`` naming an environment variable holding one of
+        those. None or "" loads the bundled sample (or the config's ``data``).
+    mapping : str, path or dict, optional
+        A column mapping (YAML file, dict, or preset name ``"salesforce"`` /
+        ``"hubspot"``) from the export's names to the data contract.
+    stages : str, path, dict or Lifecycle, optional
+        The lifecycle and touchpoint -> stage mapping; default: the ten-stage B2B lifecycle.
+    as_of : str or date, optional
+        Analysis date; nothing after the end of that day is used. Default: the last
+        date in the data (the report says so).
+    tz : str, default "UTC"
+        Timezone of naive timestamps and of the as_of day.
+    config : str, path or dict, optional
+        A ``journey.yml``; explicit arguments override it.
+
+    Returns
+    -------
+    JourneyData
+
+    Raises
+    ------
+    JourneyDataError
+        The source cannot be read, or a required table/column is missing (all listed).
+
+    Examples
+    --------
+    >>> import journeylib
+    >>> data = journeylib.load("data/sample", as_of="2026-10-31")  # doctest: +SKIP
+    >>> data.report()  # doctest: +SKIP
+    """
+    cfg = load_config(config)
+    source = source if source not in (None, "") else cfg.get("data")
+    mapping = mapping if mapping is not None else cfg.get("mapping")
+    stages = stages if stages is not None else cfg.get("stages")
+    tz = tz or cfg.get("tz") or "UTC"
+    dayfirst = bool(cfg.get("dayfirst", False)) if dayfirst is None else dayfirst
+    freshness_days = int(cfg.get("freshness_days", 14)) if freshness_days is None else freshness_days
+    try:
+        pd.Timestamp("2026-01-01").tz_localize(tz)
+    except Exception:
+        raise ParameterError(f"tz {tz!r} is not a timezone name; use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
+
+    lifecycle = load_lifecycle(stages)
+    resolved = resolve_source(source)
+    where = describe_source(resolved)
+    notes: list[str] = []
+    if mapping is not None:
+        from .mapping import apply_mapping, load_mapping
+
+        spec = load_mapping(mapping)
+        raw_source = read_source(resolved, tables=spec.source_tables())
+        raw_tables = {k: strings_only(v) for k, v in raw_source.tables.items()}
+        tables = apply_mapping(raw_tables, spec)
+        sources = {}
+        for t, df in tables.items():
+            names = pd.unique(df["_source"]) if "_source" in df and len(df) else []
+            sources[t] = "+".join(map(str, names)) or t
+    else:
+        raw_source = read_source(resolved)
+        tables, unused = _match_contract_names(raw_source.tables)
+        sources = {t: raw_source.names.get(name, name) for name in raw_source.tables
+                   for t in [name.lower()] if t in TABLES}
+        if unused:
+            notes.append(f"not part of the data contract, not used: {', '.join(sorted(unused))}")
+    notes = raw_source.notes + notes
+    result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
+                      freshness_days=freshness_days, sources=sources, where=where)
+    return JourneyData(result, lifecycle, source=where,
+                       tz=tz, currency=str(cfg.get("currency", "USD")), notes=notes)
+
+
+# JourneyDataError is re-exported for `except journeylib.JourneyDataError`
+JourneyDataError = JourneyDataError

@@ -1,0 +1,377 @@
+"""The monthly review: run every notebook with papermill, record what they found.
+
+Notebooks call :func:`configure` once, then :func:`record` for headline numbers
+and :func:`record_figure` for the figures the deck shows; both write into the
+notebook's ``output_dir`` so tests and the deck read numbers, not screenshots::
+
+    journeylib.review.configure(output_dir, notebook="00_data_health")
+    journeylib.review.record(rows_used=1234, rows_set_aside=5)
+    journeylib.review.record_figure("coverage", fig)
+
+:func:`run_review` (``journey review``) executes ``notebooks/*.ipynb`` into
+``reports/YYYY-MM/`` (each executed notebook and its HTML, the quarantine CSV,
+``manifest.json``). It writes into a temporary folder first and moves it into
+place at the end, so a partial run never leaves a half-written report.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
+
+__all__ = [
+    "configure", "record", "record_figure", "read_results", "read_figure", "run_review", "ReviewResult",
+    "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end", "check_notebook_parameters",
+]
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+# Every notebook declares these in its `parameters` cell; the review passes them.
+COMMON_PARAMETERS = ("data_path", "as_of", "month", "output_dir", "config")
+_PACKAGES = ("journeylib", "pandas", "numpy", "pyarrow", "duckdb", "plotly", "papermill", "nbconvert", "lifelines",
+             "scikit-learn", "ipykernel")
+_CONTEXT: dict[str, Any] = {"output_dir": None, "notebook": None}
+
+
+# --------------------------------------------------------------------------- recording
+def _json_value(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return {"columns": [str(c) for c in value.columns],
+                "data": [[_json_value(v) for v in row] for row in value.itertuples(index=False)]}
+    if isinstance(value, pd.Series):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if value is pd.NaT or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
+    """Set where :func:`record` and :func:`record_figure` write.
+
+    Parameters
+    ----------
+    output_dir : str
+        Folder of the recorded results; "" means ``./recorded`` beside the notebook
+        (the kernel's working directory).
+    notebook : str
+        The notebook's name (the results file is ``results/NOTEBOOK.json``).
+
+    Returns
+    -------
+    Path of the output folder.
+    """
+    if not re.match(r"^[A-Za-z0-9_.\-]+$", notebook):
+        raise ParameterError(f"notebook name {notebook!r} must be letters, digits, '_', '-' or '.'")
+    folder = Path(output_dir) if output_dir else Path.cwd() / "recorded"
+    folder.mkdir(parents=True, exist_ok=True)
+    _CONTEXT.update(output_dir=folder, notebook=notebook)
+    results = folder / "results" / f"{notebook}.json"
+    if results.exists():
+        results.unlink()  # a fresh run records afresh
+    return folder
+
+
+def _where() -> tuple[Path, str]:
+    if _CONTEXT["output_dir"] is None:
+        raise ParameterError("call journeylib.review.configure(output_dir, notebook=...) before record()")
+    return _CONTEXT["output_dir"], _CONTEXT["notebook"]
+
+
+def record(**values: Any) -> dict:
+    """Record headline numbers (numbers, strings, lists, dicts or small DataFrames).
+
+    Values accumulate across calls in ``OUTPUT_DIR/results/NOTEBOOK.json``.
+    Returns everything recorded so far.
+    """
+    folder, notebook = _where()
+    path = folder / "results" / f"{notebook}.json"
+    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    current.update({k: _json_value(v) for k, v in values.items()})
+    _atomic_write(path, json.dumps(current, indent=2, sort_keys=True, allow_nan=False))
+    return current
+
+
+def record_figure(name: str, fig) -> Path:
+    """Record a Plotly figure as JSON in ``OUTPUT_DIR/figures/NOTEBOOK/NAME.json``."""
+    if not re.match(r"^[A-Za-z0-9_\-]+$", name):
+        raise ParameterError(f"figure name {name!r} must be letters, digits, '_' or '-'")
+    folder, notebook = _where()
+    path = folder / "figures" / notebook / f"{name}.json"
+    _atomic_write(path, fig.to_json(pretty=False))
+    return path
+
+
+def read_results(output_dir: "str | Path", notebook: str) -> dict:
+    """The numbers a notebook recorded."""
+    path = Path(output_dir) / "results" / f"{notebook}.json"
+    if not path.exists():
+        raise ParameterError(f"no recorded results for notebook '{notebook}' in {output_dir}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_figure(output_dir: "str | Path", notebook: str, name: str):
+    """A recorded figure, as a ``plotly.graph_objects.Figure``."""
+    import plotly.io as pio
+
+    return pio.from_json((Path(output_dir) / "figures" / notebook / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- months
+def month_end(month: str) -> pd.Timestamp:
+    """The last day of ``YYYY-MM``."""
+    if not re.match(r"^\d{4}-\d{2}$", str(month)):
+        raise ParameterError(f"month {month!r} is not YYYY-MM (e.g. 2026-10)")
+    try:
+        return pd.Period(str(month), freq="M").end_time.normalize()
+    except ValueError:
+        raise ParameterError(f"month {month!r} is not a valid month (e.g. 2026-10)") from None
+
+
+def last_complete_month(last_day: pd.Timestamp) -> str:
+    """The last month that ``last_day`` (the data's last date) completes."""
+    day = pd.Timestamp(last_day).normalize()
+    period = day.to_period("M")
+    if day != period.end_time.normalize():
+        period = period - 1
+    return str(period)
+
+
+# --------------------------------------------------------------------------- runner
+@dataclass
+class ReviewResult:
+    """What :func:`run_review` did: the report folder and each notebook's status."""
+
+    folder: Path
+    month: str
+    as_of: str
+    notebooks: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [n for n in self.notebooks if n["status"] != "ok"]
+
+
+def check_notebook_parameters(path: Path, passed: dict[str, Any]) -> str | None:
+    """Check a notebook declares every parameter we pass; return a message or None."""
+    import papermill
+
+    try:
+        declared = papermill.inspect_notebook(str(path))
+    except Exception as exc:  # unreadable notebook JSON
+        return f"cannot read the notebook's parameters ({type(exc).__name__}: {exc})"
+    missing = [p for p in passed if p not in declared]
+    if not declared:
+        return "has no cell tagged 'parameters'; add one declaring " + ", ".join(passed)
+    if missing:
+        return ("its parameters cell does not declare " + ", ".join(repr(m) + did_you_mean(m, declared) for m in missing)
+                + f"; declared: {', '.join(declared)}")
+    return None
+
+
+def _notebooks(folder: Path, only: list[str] | None, config: dict) -> list[Path]:
+    names = config.get("notebooks")
+    if names:
+        paths = [folder / (n if n.endswith(".ipynb") else f"{n}.ipynb") for n in names]
+        absent = [p.name for p in paths if not p.is_file()]
+        if absent:
+            raise ParameterError(f"notebooks listed in the config do not exist in {folder}: {', '.join(absent)}")
+    else:
+        paths = sorted(folder.glob("*.ipynb"))
+    if only:
+        stems = {p.stem: p for p in paths}
+        chosen = []
+        for o in only:
+            key = o[:-6] if o.endswith(".ipynb") else o
+            if key not in stems:
+                raise ParameterError(f"--only {o!r}: no such notebook{did_you_mean(key, stems)}; "
+                                     f"notebooks: {', '.join(stems)}")
+            chosen.append(stems[key])
+        paths = chosen
+    if not paths:
+        raise ParameterError(f"no notebooks found in {folder}")
+    return paths
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit(folder: Path) -> str | None:
+    try:
+        res = subprocess.run(["git", "-C", str(folder), "rev-parse", "--verify", "-q", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None
+
+
+_CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*(?:mathjax|require\.js|require\.min\.js)[^\"]*\"[^>]*>\s*</script>",
+                         re.IGNORECASE)
+
+
+def export_html(notebook_path: Path, html_path: Path) -> None:
+    """Export an executed notebook to HTML that renders offline (plotly.js inline, no CDN loaders)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb.metadata.pop("widgets", None)  # else nbconvert adds a widget loader script from a CDN
+    exporter = HTMLExporter(mathjax_url="", require_js_url="")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        body, _ = exporter.from_notebook_node(nb)
+    body = _CDN_SCRIPT.sub("", body)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def run_review(month: str | None = None, data: str = "", out: "str | Path" = "reports",
+               only: list[str] | None = None, config: Any = None, notebooks_dir: "str | Path | None" = None,
+               progress: bool = True, kernel_name: str = "python3") -> ReviewResult:
+    """Run the monthly review.
+
+    Parameters
+    ----------
+    month : str, optional
+        ``YYYY-MM``; default: the last complete month in the data (never the clock).
+    data : str
+        Data source passed to every notebook as ``data_path`` ("" = bundled sample).
+        ``env:VAR`` is passed through as is, so no secret reaches a notebook.
+    out : path
+        Reports folder; the review goes to ``OUT/YYYY-MM/``.
+    only : list of str, optional
+        Run only these notebooks (names without ``.ipynb``).
+    config : path or dict, optional
+        A ``journey.yml``, passed on to the notebooks.
+
+    Returns
+    -------
+    ReviewResult
+    """
+    import papermill
+    from tqdm.auto import tqdm
+
+    from .config import load_config
+    from .data import load
+
+    cfg = load_config(config)
+    config_param = str(Path(config).resolve()) if isinstance(config, (str, Path)) and config else ""
+    data_param = str(data or cfg.get("data") or "")
+    if data_param and "://" not in data_param and not data_param.startswith("env:"):
+        data_param = str(Path(data_param).resolve())
+    folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
+    paths = _notebooks(folder, only, cfg)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        if month is None:
+            probe = load(data_param or None, config=config)
+            month = last_complete_month(probe.as_of)
+        as_of = str(month_end(month).date())
+        journey = load(data_param or None, as_of=as_of, config=config)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / month
+    tmp = out / f".{month}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    params = {"data_path": data_param, "as_of": as_of, "month": month, "output_dir": str(tmp.resolve()),
+              "config": config_param}
+    result = ReviewResult(folder=final, month=month, as_of=as_of)
+    journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
+    (tmp / "load_report.txt").write_text(str(journey.report()) + "\n", encoding="utf-8")
+
+    bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
+    for path in paths:
+        out_nb = tmp / path.name
+        entry = {"notebook": path.stem, "status": "ok", "seconds": 0.0, "output": str(final / path.name),
+                 "html": str(final / f"{path.stem}.html"), "error": None}
+        problem = check_notebook_parameters(path, params)
+        start = time.perf_counter()
+        if problem:
+            entry.update(status="bad_parameters", error=problem)
+            shutil.copy(path, out_nb)
+        else:
+            try:
+                papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
+                                           progress_bar=False, log_output=False, cwd=str(folder))
+            except papermill.PapermillExecutionError as exc:
+                entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
+                                                    f"(cell {exc.exec_count})")
+            except Exception as exc:  # kernel death, unreadable notebook
+                entry.update(status="failed", error=f"{type(exc).__name__}: {mask_secrets(str(exc))[:300]}")
+            if out_nb.exists():
+                try:
+                    export_html(out_nb, tmp / f"{path.stem}.html")
+                except Exception as exc:
+                    if entry["status"] == "ok":
+                        entry.update(status="failed", error=f"HTML export failed: {type(exc).__name__}: {exc}")
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        result.notebooks.append(entry)
+        bar.update(1)
+    bar.close()
+
+    manifest = {
+        "month": month,
+        "as_of": as_of,
+        "parameters": {k: (mask_secrets(v) if k == "data_path" else v) for k, v in params.items()
+                       if k != "output_dir"},
+        "data": {"source": journey.source, "fingerprint": journey.fingerprint(),
+                 "tables": journey.report().counts.to_dict(orient="records"),
+                 "rows_set_aside": int(len(journey.quarantine))},
+        "versions": _versions(),
+        "git_commit": _git_commit(Path(__file__).resolve().parent),
+        "notebooks": result.notebooks,
+        "status": "ok" if not result.failed else "failed",
+    }
+    _atomic_write(tmp / "manifest.json", json.dumps(_json_value(manifest), indent=2, sort_keys=True))
+    old = out / f".{month}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old.exists():
+        shutil.rmtree(old)
+    return result

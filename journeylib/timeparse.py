@@ -1,0 +1,144 @@
+"""Timestamp parsing for the data contract.
+
+All timestamps become timezone-aware UTC: naive values are taken in the
+configured timezone, offsets (mixed ones too) are converted, epoch numbers are
+read as seconds or milliseconds by magnitude, date-only values are midnight in
+the configured timezone, and ISO 8601 is assumed unless ``dayfirst`` is set for
+other layouts (``31/10/2026``).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["parse_times", "end_of_day"]
+
+_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_NUMBER = r"^[+-]?\d+(?:\.\d+)?$"
+_EPOCH_MS = 1e11  # above this an epoch number is milliseconds (1e11 s would be year 5138)
+
+
+def _epoch(values: pd.Series) -> pd.Series:
+    num = pd.to_numeric(values, errors="coerce").astype(float)
+    ms = num.abs() >= _EPOCH_MS
+    seconds = num.where(~ms, num / 1000.0)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    ok = seconds.notna() & (seconds.abs() < 9.2e9)
+    if ok.any():
+        out[ok] = pd.to_datetime((seconds[ok] * 1e6).round().astype("int64"), unit="us", utc=True)
+    return out
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    # DST-ambiguous wall times are read as standard time; times skipped by DST move forward.
+    return naive.dt.tz_localize(tz, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward").dt.tz_convert("UTC")
+
+
+def _parse_text(text: pd.Series, tz: str, dayfirst: bool) -> pd.Series:
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    if text.empty:
+        return out
+    numeric = text.str.match(_NUMBER)
+    compact = numeric & (text.str.len() == 8)  # 20261031
+    if compact.any():
+        d = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
+        out[compact] = _localize(d, tz)
+    epoch = numeric & ~compact
+    if epoch.any():
+        out[epoch] = _epoch(text[epoch])
+    rest = ~numeric
+    aware = rest & text.str.contains(_OFFSET, regex=True)
+    naive = rest & ~aware
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format" for the fallback parser
+        if aware.any():
+            out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        if naive.any():
+            parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+            out[naive] = _localize(parsed, tz)
+        failed = rest & out.isna()
+        if failed.any():
+            out[failed] = _fallback(text[failed], tz, dayfirst)
+    return out
+
+
+def _fallback(text: pd.Series, tz: str, dayfirst: bool) -> pd.Series:
+    """Non-ISO layouts (``10/31/2026 2:05 PM``), element by element through dateutil."""
+    values = []
+    for v in text:
+        try:
+            ts = pd.Timestamp(pd.to_datetime(v, dayfirst=dayfirst))
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            values.append(pd.NaT)
+            continue
+        if ts is pd.NaT:
+            values.append(pd.NaT)
+        elif ts.tzinfo is None:
+            try:
+                values.append(ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC"))
+            except Exception:
+                values.append(pd.NaT)
+        else:
+            values.append(ts.tz_convert("UTC"))
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True).values, index=text.index,
+                     dtype="datetime64[ns, UTC]")
+
+
+def parse_times(values: pd.Series, tz: str = "UTC", dayfirst: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of timestamps to timezone-aware UTC.
+
+    Parameters
+    ----------
+    values : Series
+        Strings, numbers (epoch seconds or milliseconds) or datetimes.
+    tz : str
+        Timezone of naive values.
+    dayfirst : bool
+        Read ambiguous non-ISO dates as day first (``03/04/2026`` = 3 April).
+
+    Returns
+    -------
+    parsed : Series of datetime64[ns, UTC]
+        NaT where missing or unparseable.
+    bad : Series of bool
+        True where a value was present but could not be read.
+
+    Examples
+    --------
+    >>> parsed, bad = parse_times(pd.Series(["2026-10-31T10:00:00+02:00", "2026-10-31 08:00", "1793440800"]))
+    >>> parsed.dt.hour.tolist(), bad.tolist()
+    ([8, 8, 8], [False, False, False])
+    """
+    index = values.index
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), pd.Series(False, index=index)
+    if pd.api.types.is_datetime64_dtype(values):
+        return _localize(values.astype("datetime64[ns]"), tz), pd.Series(False, index=index)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = _epoch(values)
+        return parsed, values.notna() & parsed.isna()
+    present = values.notna()
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    if not present.any():
+        return out, pd.Series(False, index=index)
+    # Values may be datetime objects (from a database driver) mixed with text.
+    objs = values[present]
+    is_ts = objs.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
+    text = objs.where(~is_ts, objs.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+    text = text.astype(str).str.strip()
+    empty = text == ""
+    out[text.index] = _parse_text(text, tz, dayfirst)
+    bad = present.copy()
+    bad[present] = ~empty.values & out[present].isna().values
+    return out, bad
+
+
+def end_of_day(day: "str | pd.Timestamp", tz: str = "UTC") -> pd.Timestamp:
+    """The last instant of ``day`` in timezone ``tz``, in UTC (the as_of cut-off)."""
+    ts = pd.Timestamp(day)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    local = ts.tz_convert(tz).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    return local.tz_convert("UTC")

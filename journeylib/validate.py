@@ -1,0 +1,552 @@
+"""Validation of the data contract, in one place: structure checks, type
+coercion, and the quarantine of rows that cannot be used.
+
+Rules (DESIGN §2):
+
+* A missing required table or column is one :class:`~journeylib.errors.JourneyDataError`
+  listing everything missing, with "did you mean" for near names.
+* Every other problem sets the row aside: one quarantine row per unused input
+  row, whatever the number of problems in it, with ``table``, ``source``, ``row``
+  (1-based, read order), ``reasons`` (codes joined by ``;``), ``message``,
+  ``severity`` (``error`` or ``out_of_window``) and the original ``values`` (JSON).
+  ``rows read = rows used + rows set aside`` for every table.
+* Duplicates keep the first usable occurrence. Touchpoints are duplicates when their
+  ``event_id`` repeats, or, without one, when the whole row repeats.
+* Rows whose own time is after ``as_of`` are out of window. Later values inside a
+  used row (a close date, an end date, a resolution) are not known at ``as_of`` and
+  are cleared: an opportunity closed after ``as_of`` is open.
+* References are checked in dependency order against the rows actually used, so a
+  touchpoint of an account that was set aside is set aside too.
+
+Reason codes: ``missing_id``, ``missing_value``, ``bad_timestamp``, ``bad_number``,
+``negative_value``, ``out_of_range``, ``unknown_value``, ``end_before_start``,
+``duplicate_id``, ``duplicate_row``, ``unknown_account``, ``unknown_contact``,
+``unknown_opportunity``, ``unknown_stage``, ``unmapped_touchpoint``, ``out_of_window``.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import FreshnessWarning, JourneyDataError, closest, did_you_mean
+from .schema import (CHANNEL, EVENT_ID, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
+                     TOUCHPOINT, Column, Table)
+from .stages import Lifecycle
+from .timeparse import end_of_day, parse_times
+
+__all__ = ["validate", "check_structure", "ValidationResult", "QUARANTINE_COLUMNS", "FINDING_COLUMNS", "SUGGESTIONS"]
+
+QUARANTINE_COLUMNS = ["table", "source", "row", "reasons", "message", "severity", "values"]
+FINDING_COLUMNS = ["table", "column", "code", "severity", "rows", "example_rows", "message", "suggestion"]
+# Reference checks run in this order, so set-aside rows cascade to the rows that refer to them.
+_ORDER = ["accounts", "contacts", "opportunities", "leads", "touchpoints", "subscriptions", "usage", "tickets", "surveys"]
+_REF_CODE = {"accounts": "unknown_account", "contacts": "unknown_contact", "opportunities": "unknown_opportunity"}
+
+SUGGESTIONS = {
+    "missing_id": "every row needs its identifier; fill it in the export or remove the row",
+    "missing_value": "the column is required; fill it in the export",
+    "bad_timestamp": "use ISO 8601 (2026-10-31T14:05:00+00:00), a date (2026-10-31) or epoch seconds/milliseconds; "
+                     "for 31/10/2026 set dayfirst: true in journey.yml",
+    "bad_number": "use plain numbers with a dot as decimal separator (1234.5)",
+    "negative_value": "amounts, costs, counts and durations cannot be negative; check the export",
+    "out_of_range": "check the scale of the column (NPS 0-10, CSAT 1-5, CES 1-7)",
+    "unknown_value": "map the export's values to the allowed ones in your column mapping (values:)",
+    "end_before_start": "an end before its start usually means swapped or mis-mapped columns",
+    "duplicate_id": "the first row with this id is kept; deduplicate the export",
+    "duplicate_row": "the first copy is kept; deduplicate the export",
+    "unknown_account": "export every account the other tables refer to (or it was itself set aside: see accounts)",
+    "unknown_contact": "export every contact the other tables refer to (or it was itself set aside: see contacts)",
+    "unknown_opportunity": "export every opportunity the leads refer to",
+    "unknown_stage": "use a stage id or label of the lifecycle, or leave stage empty to map by touchpoint",
+    "unmapped_touchpoint": "add the touchpoint name to the 'touchpoints:' section of your stage file",
+    "out_of_window": "rows after as_of are not used; pass a later as_of to include them",
+    "stale_data": "the export may be incomplete for recent weeks; re-export, or review an earlier month",
+    "as_of_inferred": "pass as_of explicitly for reproducible results",
+    "unknown_parent_account": "the parent is not among the accounts used; the link is cleared",
+    "cut_at_as_of": "these values lie after as_of and are not yet known then",
+    "unused_table": "not part of the data contract; map it with a column mapping if it holds journey data",
+    "read_note": "",
+}
+
+
+@dataclass
+class ValidationResult:
+    """What :func:`validate` returns.
+
+    Attributes
+    ----------
+    tables : dict of name -> DataFrame or None
+        The used rows of every contract table, typed; None for absent optional tables.
+    quarantine : DataFrame
+        One row per set-aside input row (:data:`QUARANTINE_COLUMNS`).
+    findings : DataFrame
+        Every problem found, aggregated by table, column and code (:data:`FINDING_COLUMNS`).
+    counts : DataFrame
+        Per table: source, rows_read, rows_used, rows_set_aside, errors, out_of_window.
+    as_of : Timestamp
+        The analysis date (a date, timezone-naive).
+    as_of_inferred : bool
+        True when as_of was not given and was taken from the data.
+    unmapped : DataFrame
+        Touchpoint names with no stage: touchpoint, rows, closest.
+    """
+
+    tables: dict[str, pd.DataFrame | None]
+    quarantine: pd.DataFrame
+    findings: pd.DataFrame
+    counts: pd.DataFrame
+    as_of: pd.Timestamp
+    as_of_inferred: bool
+    unmapped: pd.DataFrame
+    cutoff: pd.Timestamp = field(default=None)  # last instant of as_of, UTC
+
+
+# --------------------------------------------------------------------------- structure
+def check_structure(raw: dict[str, pd.DataFrame], sources: dict[str, str] | None = None,
+                    where: str = "the source") -> None:
+    """Raise one :class:`JourneyDataError` listing every missing required table and column.
+
+    Parameters
+    ----------
+    raw : dict of name -> DataFrame
+        Contract table name -> raw rows.
+    sources : dict, optional
+        Table -> file or table name, for messages.
+    where : str
+        Description of the source, for messages.
+    """
+    sources = sources or {}
+    problems: list[str] = []
+    for name, spec in TABLES.items():
+        df = raw.get(name)
+        if df is None:
+            if spec.required:
+                problems.append(
+                    f"table '{name}' is missing from {where}{did_you_mean(name, raw)}: expected a file "
+                    f"{name}.csv / {name}.parquet or a database table '{name}' with columns "
+                    f"{', '.join(spec.required_columns)}"
+                )
+            continue
+        present = [c for c in df.columns if c not in (SOURCE_COL, ROW_COL)]
+        missing = [c for c in spec.required_columns if c not in present]
+        for col in missing:
+            problems.append(
+                f"table '{name}' ({sources.get(name, name)}): required column '{col}' is missing"
+                f"{did_you_mean(col, present)}; columns found: {', '.join(present) or '(none)'}"
+            )
+        if spec.required and not missing and len(df) == 0:
+            problems.append(f"table '{name}' ({sources.get(name, name)}) has a header but no rows")
+    if problems:
+        err = JourneyDataError(
+            "the data cannot be used:\n  - " + "\n  - ".join(problems)
+            + "\nRename the columns in the export or give a column mapping (--mapping, e.g. the 'salesforce' preset)."
+        )
+        err.problems = problems
+        raise err
+
+
+# --------------------------------------------------------------------------- problems
+class _Problems:
+    """Collects (code, column, mask, message fragments, severity) for one table."""
+
+    def __init__(self, table: str, n: int):
+        self.table = table
+        self.n = n
+        self.entries: list[tuple[str, str, np.ndarray, pd.Series, str]] = []
+
+    def add(self, code: str, column: str, mask, messages, severity: str = "error") -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        if isinstance(messages, str):
+            messages = pd.Series(messages, index=np.flatnonzero(mask), dtype=object)
+        else:
+            messages = pd.Series(np.asarray(messages, dtype=object)[mask] if len(messages) == self.n else messages,
+                                 index=np.flatnonzero(mask), dtype=object)
+        self.entries.append((code, column, mask, messages, severity))
+
+    def errors_mask(self) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        for _code, _col, mask, _msg, sev in self.entries:
+            if sev == "error":
+                m |= mask
+        return m
+
+    def any_mask(self) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        for entry in self.entries:
+            m |= entry[2]
+        return m
+
+
+def _quote(values: pd.Series) -> pd.Series:
+    return "'" + values.astype(str).str.slice(0, 60) + "'"
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Strings, trimmed; empty and missing become None."""
+    if s.dtype != object and not pd.api.types.is_string_dtype(s):
+        if pd.api.types.is_float_dtype(s):
+            whole = s.notna() & (s == s.round())
+            out = s.astype(object).where(s.notna(), None)
+            out[whole] = s[whole].astype("int64").astype(str)
+            out[s.notna() & ~whole] = s[s.notna() & ~whole].astype(str)
+            return out
+        return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
+    t = s.astype("string").str.strip()
+    return t.astype(object).where(t.notna() & (t != ""), None)
+
+
+def _numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(float), np.zeros(len(s), dtype=bool)
+    t = _text(s)
+    cleaned = t.astype("string").str.replace(r"^([+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$", lambda m: m.group(1).replace(",", ""),
+                                             regex=True)
+    num = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    bad = (t.notna() & num.isna()).to_numpy()
+    return num, bad
+
+
+def _coerce_column(df: pd.DataFrame, col: Column, probs: _Problems, tz: str, dayfirst: bool) -> pd.Series:
+    raw = df[col.name]
+    name = col.name
+    if col.kind == "time":
+        parsed, bad = parse_times(raw, tz=tz, dayfirst=dayfirst)
+        probs.add("bad_timestamp", name, bad, f"{name} " + _quote(raw) + " is not a date/time")
+        if col.required:
+            probs.add("missing_value", name, (parsed.isna() & ~bad).to_numpy(), f"{name} is empty")
+        return parsed
+    if col.kind in ("number", "count", "money"):
+        num, bad = _numbers(raw)
+        probs.add("bad_number", name, bad, f"{name} " + _quote(raw) + " is not a number")
+        if col.nonnegative:
+            probs.add("negative_value", name, (num < 0).to_numpy(), f"{name} " + num.astype(str) + " is negative")
+        if col.bounds:
+            lo, hi = col.bounds
+            probs.add("out_of_range", name, ((num < lo) | (num > hi)).to_numpy(),
+                      f"{name} " + num.astype(str) + f" is outside {lo:g}-{hi:g}")
+        if col.required:
+            probs.add("missing_value", name, (num.isna() & ~bad).to_numpy(), f"{name} is empty")
+        return num
+    text = _text(raw)
+    if col.kind == "label":
+        text = text.map(lambda v: None if v is None else v.lower())
+        if col.allowed:
+            unknown = text.notna() & ~text.isin(col.allowed)
+            if unknown.any():
+                msgs = text[unknown].map(
+                    lambda v: f"{name} '{v}' is not one of {', '.join(col.allowed)}{did_you_mean(v, col.allowed)}")
+                full = pd.Series(None, index=text.index, dtype=object)
+                full[unknown] = msgs
+                probs.add("unknown_value", name, unknown.to_numpy(), full.to_numpy())
+    if col.required:
+        code = "missing_id" if col.kind == "id" else "missing_value"
+        probs.add(code, name, text.isna().to_numpy(), f"{name} is empty")
+    return text
+
+
+# --------------------------------------------------------------------------- per table
+@dataclass
+class _Work:
+    name: str
+    spec: Table
+    raw: pd.DataFrame
+    typed: pd.DataFrame
+    probs: _Problems
+    info: list[dict]
+
+
+def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Work:
+    spec = TABLES[name]
+    raw = raw.reset_index(drop=True)
+    probs = _Problems(name, len(raw))
+    typed = pd.DataFrame(index=raw.index)
+    for col in spec.columns:
+        if col.name in raw.columns:
+            typed[col.name] = _coerce_column(raw, col, probs, tz, dayfirst)
+    extra = [c for c in raw.columns if c not in typed.columns and c not in (SOURCE_COL, ROW_COL)]
+    for c in extra:  # columns outside the contract are kept, as text
+        typed[c] = _text(raw[c])
+    for start, end in spec.intervals:
+        if start in typed and end in typed:
+            bad = (typed[end] < typed[start]).to_numpy()
+            probs.add("end_before_start", end, bad,
+                      f"{end} " + typed[end].astype(str) + f" is before {start} " + typed[start].astype(str))
+    if name == "surveys" and "kind" in typed and "score" in typed:
+        lo = typed["kind"].map(lambda k: SURVEY_SCORE_BOUNDS.get(k, (np.nan, np.nan))[0]).astype(float)
+        hi = typed["kind"].map(lambda k: SURVEY_SCORE_BOUNDS.get(k, (np.nan, np.nan))[1]).astype(float)
+        bad = ((typed["score"] < lo) | (typed["score"] > hi)).to_numpy()
+        probs.add("out_of_range", "score", bad,
+                  "score " + typed["score"].astype(str) + " is outside " + typed["kind"].astype(str) + "'s range "
+                  + lo.map("{:g}".format) + "-" + hi.map("{:g}".format))
+    return _Work(name, spec, raw, typed, probs, [])
+
+
+def _window(w: _Work, cutoff: pd.Timestamp) -> None:
+    spec, typed = w.spec, w.typed
+    if spec.time and spec.time in typed:
+        late = (typed[spec.time] > cutoff).to_numpy()
+        w.probs.add("out_of_window", spec.time, late,
+                    f"{spec.time} " + typed[spec.time].astype(str) + " is after as_of", severity="out_of_window")
+    for col in spec.columns:
+        if col.cut_at_as_of and col.kind == "time" and col.name in typed:
+            late = typed[col.name] > cutoff
+            n = int(late.sum())
+            if n:
+                if w.name == "opportunities" and "status" in typed:
+                    typed.loc[late & typed["status"].isin(["won", "lost"]), "status"] = "open"
+                if w.name == "tickets" and col.name == "resolved_at" and "csat" in typed:
+                    typed.loc[late, "csat"] = np.nan
+                typed.loc[late, col.name] = pd.NaT
+                w.info.append(_finding(w.name, col.name, "cut_at_as_of", "info", n, late.to_numpy(), w.raw,
+                                       f"{n} {col.name} value(s) after as_of cleared (not yet known at as_of)"))
+    if w.name == "tickets" and {"opened_at", "first_response_minutes"} <= set(typed):
+        answered = typed["opened_at"] + pd.to_timedelta(typed["first_response_minutes"], unit="m")
+        late = answered > cutoff
+        if late.any():
+            typed.loc[late, "first_response_minutes"] = np.nan
+            w.info.append(_finding(w.name, "first_response_minutes", "cut_at_as_of", "info", int(late.sum()),
+                                   late.to_numpy(), w.raw, f"{int(late.sum())} first responses after as_of cleared"))
+
+
+def _duplicates(w: _Work) -> None:
+    typed, probs, spec = w.typed, w.probs, w.spec
+    usable = ~probs.errors_mask()
+    if spec.key and spec.key in typed:
+        keys = typed[spec.key]
+        has = usable & keys.notna().to_numpy()
+        dup = np.zeros(len(typed), dtype=bool)
+        dup[has] = keys[has].duplicated(keep="first").to_numpy()
+        probs.add("duplicate_id", spec.key, dup, f"{spec.key} " + _quote(keys) + " repeats an earlier row")
+        without_key = usable & keys.isna().to_numpy()
+    else:
+        without_key = usable if w.name == "touchpoints" else np.zeros(len(typed), dtype=bool)
+    if w.name == "touchpoints" and without_key.any():
+        cols = [c for c in typed.columns if c != spec.key]
+        dup = np.zeros(len(typed), dtype=bool)
+        dup[without_key] = typed.loc[without_key, cols].duplicated(keep="first").to_numpy()
+        probs.add("duplicate_row", "", dup, "the whole row repeats an earlier row")
+
+
+def _references(w: _Work, used_keys: dict[str, set], late_keys: dict[str, set]) -> None:
+    typed, probs = w.typed, w.probs
+    for col in w.spec.columns:
+        ref = col.references
+        if not ref or col.name not in typed or ref not in used_keys:
+            continue
+        values = typed[col.name]
+        present = values.notna()
+        known = values.isin(used_keys[ref])
+        late = values.isin(late_keys.get(ref, set()))
+        if col.name == PARENT_ACCOUNT_ID or col.cut_at_as_of:
+            # A link to a row outside the window or outside the export is cleared, not the row.
+            clear = present & ~known
+            n = int(clear.sum())
+            if n:
+                code = "cut_at_as_of" if col.cut_at_as_of else "unknown_parent_account"
+                sev = "info" if col.cut_at_as_of else "warning"
+                w.info.append(_finding(w.name, col.name, code, sev, n, clear.to_numpy(), w.raw,
+                                       f"{n} {col.name} value(s) name no {ref[:-1]} in use; the link is cleared"))
+                typed.loc[clear, col.name] = None
+            continue
+        code = _REF_CODE[ref]
+        orphan = (present & ~known & ~late).to_numpy()
+        probs.add(code, col.name, orphan, f"{col.name} " + _quote(values) + f" is not in {ref}")
+        after = (present & late).to_numpy()
+        probs.add("out_of_window", col.name, after,
+                  f"{col.name} " + _quote(values) + f" is set aside as out of window in {ref} (after as_of)",
+                  severity="out_of_window")
+
+
+def _stages(w: _Work, lifecycle: Lifecycle) -> pd.DataFrame:
+    typed, probs = w.typed, w.probs
+    stage, problem = lifecycle.assign(typed[TOUCHPOINT], typed.get(CHANNEL), typed.get(STAGE))
+    unknown = (problem == "unknown_stage").to_numpy()
+    if unknown.any():
+        msgs = pd.Series(None, index=typed.index, dtype=object)
+        msgs[unknown] = typed.loc[unknown, STAGE].map(
+            lambda v: f"stage '{v}' is not a stage of the lifecycle{did_you_mean(str(v), lifecycle.ids)}")
+        probs.add("unknown_stage", STAGE, unknown, msgs.to_numpy())
+    unmapped = ((problem == "unmapped_touchpoint") & typed[TOUCHPOINT].notna()).to_numpy()
+    table = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
+    if unmapped.any():
+        names = typed.loc[unmapped, TOUCHPOINT]
+        counts = names.value_counts()
+        near = {n: ", ".join(lifecycle.closest_touchpoints(n)) for n in counts.index}
+        table = pd.DataFrame({"touchpoint": counts.index, "rows": counts.to_numpy(),
+                              "closest": [near[n] for n in counts.index]})
+        msgs = pd.Series(None, index=typed.index, dtype=object)
+        msgs[unmapped] = names.map(lambda n: f"touchpoint '{n}' has no stage in the mapping"
+                                   + (f" (closest: {near[n]})" if near[n] else ""))
+        probs.add("unmapped_touchpoint", TOUCHPOINT, unmapped, msgs.to_numpy())
+    typed[STAGE] = pd.Categorical(stage, dtype=lifecycle.dtype)
+    return table
+
+
+def _finding(table, column, code, severity, n, mask, raw, message) -> dict:
+    rows = raw[ROW_COL].to_numpy()[np.asarray(mask, dtype=bool)][:5] if mask is not None else []
+    return {"table": table, "column": column, "code": code, "severity": severity, "rows": int(n),
+            "example_rows": ", ".join(str(int(r)) for r in rows), "message": message,
+            "suggestion": SUGGESTIONS.get(code, "")}
+
+
+def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Split a table into used rows and quarantine rows; aggregate its findings."""
+    probs, raw = w.probs, w.raw
+    bad = probs.any_mask()
+    errors = probs.errors_mask()
+    idx = np.flatnonzero(bad)
+    reasons = pd.Series("", index=idx, dtype=object)
+    messages = pd.Series("", index=idx, dtype=object)
+    findings = []
+    seen: dict[str, np.ndarray] = {}
+    for code, column, mask, msgs, sev in probs.entries:
+        sub = mask[idx]
+        new_code = sub & ~seen.get(code, np.zeros(len(idx), dtype=bool))
+        seen[code] = seen.get(code, np.zeros(len(idx), dtype=bool)) | sub
+        if new_code.any():
+            reasons[new_code] = reasons[new_code] + ";" + code
+        m = msgs.reindex(idx[sub]).to_numpy()
+        messages[sub] = messages[sub] + "; " + m
+        n = int(mask.sum())
+        examples = msgs.head(3).tolist()
+        findings.append(_finding(w.name, column, code, sev, n, mask, raw,
+                                 f"{n} row(s): " + "; ".join(str(e) for e in examples) + (" ..." if n > 3 else "")))
+    values = raw.iloc[idx].drop(columns=[SOURCE_COL, ROW_COL])
+    value_json = values.to_json(orient="records", lines=True, date_format="iso", force_ascii=False).splitlines() \
+        if len(values) else []
+    quarantine = pd.DataFrame({
+        "table": w.name,
+        "source": raw[SOURCE_COL].to_numpy()[idx] if len(idx) else np.array([], dtype=object),
+        "row": raw[ROW_COL].to_numpy()[idx].astype("int64") if len(idx) else np.array([], dtype="int64"),
+        "reasons": reasons.str.lstrip(";").to_numpy(),
+        "message": messages.str.slice(2).to_numpy(),
+        "severity": np.where(errors[idx], "error", "out_of_window"),
+        "values": value_json,
+    }, columns=QUARANTINE_COLUMNS)
+    used = w.typed.loc[~bad].reset_index(drop=True)
+    return used, quarantine, findings
+
+
+# --------------------------------------------------------------------------- entry point
+def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, tz: str = "UTC",
+             dayfirst: bool = False, freshness_days: int = 14, sources: dict[str, str] | None = None,
+             where: str = "the source") -> ValidationResult:
+    """Validate contract tables, coerce their types and set aside unusable rows.
+
+    Parameters
+    ----------
+    raw : dict of name -> DataFrame
+        Contract table name -> raw rows with provenance columns (``_source``, ``_row``).
+    lifecycle : Lifecycle
+        Stages and the touchpoint mapping.
+    as_of : str, date or None
+        Analysis date; rows after the end of that day (in ``tz``) are out of window.
+        None takes the last timestamp in the data (reported as a finding).
+    tz : str
+        Timezone of naive timestamps and of the as_of day.
+    dayfirst : bool
+        Read non-ISO dates day first.
+    freshness_days : int
+        Warn when touchpoints or usage end more than this many days before as_of.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    JourneyDataError
+        A required table or column is missing (all listed at once).
+    """
+    sources = sources or {}
+    check_structure(raw, sources, where)
+    works = {name: _coerce_table(name, raw[name], tz, dayfirst) for name in _ORDER if raw.get(name) is not None}
+
+    inferred = as_of is None or str(as_of).strip() == ""
+    if inferred:
+        last = [w.typed[w.spec.time].max() for w in works.values() if w.spec.time and w.spec.time in w.typed]
+        last = [t for t in last if pd.notna(t)]
+        if not last:
+            raise JourneyDataError("as_of was not given and the data holds no valid timestamp to take it from; "
+                                   "pass as_of (e.g. --as-of 2026-10-31)")
+        as_of_day = max(last).tz_convert(tz).tz_localize(None).normalize()
+    else:
+        try:
+            as_of_day = pd.Timestamp(str(as_of)).tz_localize(None).normalize()
+        except (ValueError, TypeError):
+            raise JourneyDataError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD, e.g. 2026-10-31") from None
+    cutoff = end_of_day(as_of_day, tz)
+
+    unmapped = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
+    for w in works.values():
+        _window(w, cutoff)
+        if w.name == "touchpoints":
+            unmapped = _stages(w, lifecycle)
+        _duplicates(w)
+
+    used_keys: dict[str, set] = {}
+    late_keys: dict[str, set] = {}
+    tables: dict[str, pd.DataFrame | None] = {name: None for name in TABLES}
+    quarantines, findings, counts = [], [], []
+    for name in _ORDER:
+        w = works.get(name)
+        if w is None:
+            continue
+        if name == "accounts":
+            pass  # the parent link is checked after accounts are settled, below
+        else:
+            _references(w, used_keys, late_keys)
+        used, quarantine, fnd = _set_aside(w)
+        if name == "accounts":
+            used_keys["accounts"] = set(used[w.spec.key])
+            parent_work = _Work(name, w.spec, w.raw.loc[~w.probs.any_mask()].reset_index(drop=True), used, w.probs, w.info)
+            _references(parent_work, used_keys, late_keys)
+            used = parent_work.typed
+        if w.spec.key:
+            used_keys[name] = set(used[w.spec.key].dropna())
+            late = w.probs.any_mask() & ~w.probs.errors_mask()
+            late_keys[name] = set(w.typed.loc[late, w.spec.key].dropna())
+        tables[name] = used
+        quarantines.append(quarantine)
+        findings.extend(fnd)
+        findings.extend(w.info)
+        n_err = int((quarantine["severity"] == "error").sum())
+        counts.append({"table": name, "source": sources.get(name, name), "rows_read": len(w.raw),
+                       "rows_used": len(used), "rows_set_aside": len(quarantine), "errors": n_err,
+                       "out_of_window": len(quarantine) - n_err})
+
+    if inferred:
+        findings.append({"table": "", "column": "", "code": "as_of_inferred", "severity": "info", "rows": 0,
+                         "example_rows": "", "message": f"as_of not given: using the last date in the data, "
+                         f"{as_of_day.date()}", "suggestion": SUGGESTIONS["as_of_inferred"]})
+    for name in ("touchpoints", "usage"):
+        df = tables.get(name)
+        col = TABLES[name].time
+        if df is None or df.empty:
+            continue
+        last = df[col].max()
+        gap = (cutoff - last).days
+        if gap > freshness_days:
+            msg = (f"{name} end on {last.date()}, {gap} days before as_of {as_of_day.date()}: "
+                   "recent periods are undercounted")
+            findings.append({"table": name, "column": col, "code": "stale_data", "severity": "warning", "rows": 0,
+                             "example_rows": "", "message": msg, "suggestion": SUGGESTIONS["stale_data"]})
+            warnings.warn(msg, FreshnessWarning, stacklevel=3)
+
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    order = {name: i for i, name in enumerate(_ORDER)}
+    quarantine = (quarantine.assign(_t=quarantine["table"].map(order)).sort_values(["_t", "row"], kind="stable")
+                  .drop(columns="_t").reset_index(drop=True))
+    return ValidationResult(
+        tables=tables, quarantine=quarantine,
+        findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
+        counts=pd.DataFrame(counts, columns=["table", "source", "rows_read", "rows_used", "rows_set_aside",
+                                             "errors", "out_of_window"]),
+        as_of=as_of_day, as_of_inferred=inferred, unmapped=unmapped, cutoff=cutoff,
+    )
