@@ -176,7 +176,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
             notes.append(f"not part of the data contract, not used: {', '.join(sorted(unused))}")
     notes = raw_source.notes + notes
     result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
-                      freshness_days=freshness_days, sources=sources, where=where)
+                      freshness_days=freshness_days, sources=sources, where=where,
+                      available=list(raw_source.tables))
     return JourneyData(result, lifecycle, source=where,
                        tz=tz, currency=str(cfg.get("currency", "USD")), notes=notes)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,13 +106,17 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
             f"{path}: not a CSV text file (it contains binary data); export the table as CSV (UTF-8 or latin-1) "
             "or Parquet"
         )
-    kw = dict(dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=True)
+    kw = dict(dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=True, index_col=False)
     try:
-        try:
-            df = pd.read_csv(path, encoding="utf-8-sig", **kw)
-        except UnicodeDecodeError:
-            df = pd.read_csv(path, encoding="latin-1", **kw)
-            notes.append(f"{name}: not valid UTF-8; read as latin-1")
+        with warnings.catch_warnings():
+            # more fields than the header: pandas only warns and drops data; we refuse the file
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = _read_csv_encoded(path, kw, notes)
+    except pd.errors.ParserWarning:
+        raise SourceError(
+            f"{path}: not a well-formed CSV (a row has more fields than the header); check the delimiter "
+            "(a comma is expected) and quoting"
+        ) from None
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: the file has no header line; expected a CSV with column names") from None
     except pd.errors.ParserError as exc:
@@ -120,6 +125,14 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
             f"{path}: not a well-formed CSV ({msg}); check the delimiter (a comma is expected) and quoting"
         ) from None
     return df.astype(object).where(df.notna(), None)
+
+
+def _read_csv_encoded(path: Path, kw: dict, notes: list[str]) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **kw)
+    except UnicodeDecodeError:
+        notes.append(f"{path.name}: not valid UTF-8; read as latin-1")
+        return pd.read_csv(path, encoding="latin-1", **kw)
 
 
 def _read_folder(folder: Path, wanted: set[str] | None) -> RawSource:

@@ -15,7 +15,8 @@ import pandas as pd
 
 __all__ = ["parse_times", "end_of_day"]
 
-_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# An offset follows a time of day (a date's "-01" is no offset).
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 _NUMBER = r"^[+-]?\d+(?:\.\d+)?$"
 _EPOCH_MS = 1e11  # above this an epoch number is milliseconds (1e11 s would be year 5138)
 

@@ -107,7 +107,7 @@ class ValidationResult:
 
 # --------------------------------------------------------------------------- structure
 def check_structure(raw: dict[str, pd.DataFrame], sources: dict[str, str] | None = None,
-                    where: str = "the source") -> None:
+                    where: str = "the source", available: list[str] | None = None) -> None:
     """Raise one :class:`JourneyDataError` listing every missing required table and column.
 
     Parameters
@@ -118,15 +118,18 @@ def check_structure(raw: dict[str, pd.DataFrame], sources: dict[str, str] | None
         Table -> file or table name, for messages.
     where : str
         Description of the source, for messages.
+    available : list of str, optional
+        Every table name the source holds (for "did you mean").
     """
     sources = sources or {}
+    available = list(available) if available is not None else list(raw)
     problems: list[str] = []
     for name, spec in TABLES.items():
         df = raw.get(name)
         if df is None:
             if spec.required:
                 problems.append(
-                    f"table '{name}' is missing from {where}{did_you_mean(name, raw)}: expected a file "
+                    f"table '{name}' is missing from {where}{did_you_mean(name, available)}: expected a file "
                     f"{name}.csv / {name}.parquet or a database table '{name}' with columns "
                     f"{', '.join(spec.required_columns)}"
                 )
@@ -436,7 +439,7 @@ def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
 # --------------------------------------------------------------------------- entry point
 def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, tz: str = "UTC",
              dayfirst: bool = False, freshness_days: int = 14, sources: dict[str, str] | None = None,
-             where: str = "the source") -> ValidationResult:
+             where: str = "the source", available: list[str] | None = None) -> ValidationResult:
     """Validate contract tables, coerce their types and set aside unusable rows.
 
     Parameters
@@ -465,7 +468,7 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
         A required table or column is missing (all listed at once).
     """
     sources = sources or {}
-    check_structure(raw, sources, where)
+    check_structure(raw, sources, where, available)
     works = {name: _coerce_table(name, raw[name], tz, dayfirst) for name in _ORDER if raw.get(name) is not None}
 
     inferred = as_of is None or str(as_of).strip() == ""
@@ -508,7 +511,7 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
             parent_work = _Work(name, w.spec, w.raw.loc[~w.probs.any_mask()].reset_index(drop=True), used, w.probs, w.info)
             _references(parent_work, used_keys, late_keys)
             used = parent_work.typed
-        if w.spec.key:
+        if w.spec.key and w.spec.key in used:
             used_keys[name] = set(used[w.spec.key].dropna())
             late = w.probs.any_mask() & ~w.probs.errors_mask()
             late_keys[name] = set(w.typed.loc[late, w.spec.key].dropna())

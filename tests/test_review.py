@@ -1,0 +1,126 @@
+"""The review runner and the data-health notebook, executed with papermill."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import journeylib
+from journeylib import review
+from journeylib.cli import main
+from journeylib.errors import ParameterError
+
+from conftest import REPO
+
+NOTEBOOKS = REPO / "notebooks"
+pytestmark = pytest.mark.notebook
+
+
+def test_record_and_read_back(tmp_path):
+    review.configure(str(tmp_path), notebook="nb1")
+    review.record(a=1, b=pd.DataFrame({"x": [1, 2]}), c=float("nan"))
+    review.record(d={"k": 2.5})
+    assert review.read_results(tmp_path, "nb1") == {"a": 1, "b": {"columns": ["x"], "data": [[1], [2]]}, "c": None,
+                                                    "d": {"k": 2.5}}
+    import plotly.graph_objects as go
+    review.record_figure("fig", go.Figure(go.Bar(x=["a"], y=[3])))
+    assert review.read_figure(tmp_path, "nb1", "fig").data[0].y == (3,)
+    with pytest.raises(ParameterError, match="figure name"):
+        review.record_figure("../escape", go.Figure())
+
+
+def test_months():
+    assert str(review.month_end("2024-02").date()) == "2024-02-29"
+    assert review.last_complete_month(pd.Timestamp("2026-10-31")) == "2026-10"
+    assert review.last_complete_month(pd.Timestamp("2026-11-15")) == "2026-10"
+    with pytest.raises(ParameterError, match=r"month '202610' is not YYYY-MM"):
+        review.month_end("202610")
+
+
+def _notebook(path: Path, source: str, params: str | None) -> None:
+    nb = nbformat.v4.new_notebook()
+    if params is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}))
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+COMMON = 'data_path: str = ""\nas_of: str = "2026-10-31"\nmonth: str = "2026-10"\noutput_dir: str = ""\nconfig: str = ""\n'
+
+
+def test_failing_notebook_exits_4_and_others_still_written(tmp_path, make_source, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_ok.ipynb", "from journeylib import review\nreview.configure(output_dir, notebook='01_ok')\n"
+              "review.record(month=month, as_of=as_of)", COMMON)
+    _notebook(nbs / "02_boom.ipynb", "raise RuntimeError('planted failure')", COMMON)
+    _notebook(nbs / "03_noparams.ipynb", "x = 1", 'as_of: str = "2026-10-31"\n')
+    _notebook(nbs / "04_after.ipynb", "from journeylib import review\nreview.configure(output_dir, notebook='04_after')\n"
+              "review.record(done=True)", COMMON)
+    data = make_source()
+    out = tmp_path / "reports"
+    result = review.run_review(month="2026-10", data=str(data), out=out, notebooks_dir=nbs, progress=False)
+    status = {n["notebook"]: n["status"] for n in result.notebooks}
+    assert status == {"01_ok": "ok", "02_boom": "failed", "03_noparams": "bad_parameters", "04_after": "ok"}
+    folder = out / "2026-10"
+    assert review.read_results(folder, "01_ok") == {"month": "2026-10", "as_of": "2026-10-31"}
+    assert review.read_results(folder, "04_after") == {"done": True}
+    assert (folder / "02_boom.ipynb").exists() and (folder / "02_boom.html").exists()
+    failed = [n for n in result.failed if n["notebook"] == "02_boom"][0]
+    assert "RuntimeError: planted failure" in failed["error"]
+    noparams = [n for n in result.failed if n["notebook"] == "03_noparams"][0]
+    assert "does not declare 'data_path'" in noparams["error"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["as_of"] == "2026-10-31"
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok", "failed", "bad_parameters", "ok"]
+    assert (folder / "quarantine.csv").exists()
+    assert not list(out.glob(".2026-10*")), "no temporary folder left behind"
+
+
+def test_cli_review_exit_4(tmp_path, make_source, monkeypatch, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "02_boom.ipynb", "raise RuntimeError('planted failure')", COMMON)
+    monkeypatch.setattr(review, "NOTEBOOKS_DIR", nbs)
+    code = main(["review", "--month", "2026-10", "--data", str(make_source()), "--out", str(tmp_path / "r"),
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 4 and "notebook failed: 02_boom (RuntimeError: planted failure" in err
+
+
+def test_only_unknown_notebook_is_a_clear_error(tmp_path, make_source):
+    with pytest.raises(ParameterError, match=r"--only '00_data_helth': no such notebook \(did you mean '00_data_health'\?\)"):
+        review.run_review(month="2026-10", data=str(make_source()), out=tmp_path, only=["00_data_helth"])
+
+
+def test_data_health_notebook_records_what_load_finds(tmp_path, make_source):
+    """The data-health notebook under papermill on a small dirty source: its numbers equal load()'s."""
+    tp = ("event_id,account_id,timestamp,touchpoint,channel\nE1,A1,2026-10-01,webinar,web\nE2,A9,2026-10-02,demo,sales\n"
+          "E3,A2,2026-10-03,webinr,web\nE3,A2,2026-10-04,demo,sales\nE5,A3,2026-11-04,demo,sales\n"
+          "E6,A3,2026-10-30,qbr,customer_success\n")
+    src = make_source(touchpoints=tp)
+    out = tmp_path / "reports"
+    result = review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
+    assert not result.failed, result.failed
+    folder = out / "2026-10"
+    rec = review.read_results(folder, "00_data_health")
+    data = journeylib.load(str(src), as_of="2026-10-31")
+    counts = data.report().counts.set_index("table")
+    assert rec["rows_read"] == {"accounts": 3, "touchpoints": 6}
+    # E2: unknown account; first E3: unmapped 'webinr', so the second E3 is the first usable one and is kept;
+    # E5: after as_of. Used: E1, E3 (demo), E6.
+    assert rec["rows_used"] == counts["rows_used"].to_dict() == {"accounts": 3, "touchpoints": 3}
+    assert rec["rows_set_aside"] == {"accounts": 0, "touchpoints": 3}
+    assert rec["error_rows"] == 2 and rec["out_of_window_rows"] == 1
+    assert rec["unmapped_touchpoint_names"] == 1
+    assert rec["data_fingerprint"] == data.fingerprint()
+    html = (folder / "00_data_health.html").read_text()
+    assert "Touchpoints per stage and channel" in html and "plotly" in html
+    assert "cdn.jsdelivr.net/npm/mathjax" not in html and "require.min.js\"" not in html
+    for name in ("set_aside", "coverage", "stage_channel"):
+        assert (folder / "figures" / "00_data_health" / f"{name}.json").exists()
