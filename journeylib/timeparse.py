@@ -126,9 +126,9 @@ def parse_times(values: pd.Series, tz: str = "UTC", dayfirst: bool = False) -> t
         return out, pd.Series(False, index=index)
     # Values may be datetime objects (from a database driver) mixed with text.
     objs = values[present]
-    is_ts = objs.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
-    text = objs.where(~is_ts, objs.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
-    text = text.astype(str).str.strip()
+    if pd.api.types.infer_dtype(objs, skipna=True) != "string":
+        objs = objs.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    text = objs.astype(str).str.strip()
     empty = text == ""
     out[text.index] = _parse_text(text, tz, dayfirst)
     bad = present.copy()

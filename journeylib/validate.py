@@ -167,9 +167,8 @@ class _Problems:
             return
         if isinstance(messages, str):
             messages = pd.Series(messages, index=np.flatnonzero(mask), dtype=object)
-        else:
-            messages = pd.Series(np.asarray(messages, dtype=object)[mask] if len(messages) == self.n else messages,
-                                 index=np.flatnonzero(mask), dtype=object)
+        else:  # a function of the mask, so messages are only built for the flagged rows
+            messages = pd.Series(np.asarray(messages(mask), dtype=object), index=np.flatnonzero(mask), dtype=object)
         self.entries.append((code, column, mask, messages, severity))
 
     def errors_mask(self) -> np.ndarray:
@@ -220,19 +219,19 @@ def _coerce_column(df: pd.DataFrame, col: Column, probs: _Problems, tz: str, day
     name = col.name
     if col.kind == "time":
         parsed, bad = parse_times(raw, tz=tz, dayfirst=dayfirst)
-        probs.add("bad_timestamp", name, bad, f"{name} " + _quote(raw) + " is not a date/time")
+        probs.add("bad_timestamp", name, bad, lambda m: f"{name} " + _quote(raw[m]) + " is not a date/time")
         if col.required:
             probs.add("missing_value", name, (parsed.isna() & ~bad).to_numpy(), f"{name} is empty")
         return parsed
     if col.kind in ("number", "count", "money"):
         num, bad = _numbers(raw)
-        probs.add("bad_number", name, bad, f"{name} " + _quote(raw) + " is not a number")
+        probs.add("bad_number", name, bad, lambda m: f"{name} " + _quote(raw[m]) + " is not a number")
         if col.nonnegative:
-            probs.add("negative_value", name, (num < 0).to_numpy(), f"{name} " + num.astype(str) + " is negative")
+            probs.add("negative_value", name, (num < 0).to_numpy(), lambda m: f"{name} " + num[m].astype(str) + " is negative")
         if col.bounds:
             lo, hi = col.bounds
             probs.add("out_of_range", name, ((num < lo) | (num > hi)).to_numpy(),
-                      f"{name} " + num.astype(str) + f" is outside {lo:g}-{hi:g}")
+                      lambda m: f"{name} " + num[m].astype(str) + f" is outside {lo:g}-{hi:g}")
         if col.required:
             probs.add("missing_value", name, (num.isna() & ~bad).to_numpy(), f"{name} is empty")
         return num
@@ -246,7 +245,7 @@ def _coerce_column(df: pd.DataFrame, col: Column, probs: _Problems, tz: str, day
                     lambda v: f"{name} '{v}' is not one of {', '.join(col.allowed)}{did_you_mean(v, col.allowed)}")
                 full = pd.Series(None, index=text.index, dtype=object)
                 full[unknown] = msgs
-                probs.add("unknown_value", name, unknown.to_numpy(), full.to_numpy())
+                probs.add("unknown_value", name, unknown.to_numpy(), lambda m: full[m])
     if col.required:
         code = "missing_id" if col.kind == "id" else "missing_value"
         probs.add(code, name, text.isna().to_numpy(), f"{name} is empty")
@@ -279,14 +278,15 @@ def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Wor
         if start in typed and end in typed:
             bad = (typed[end] < typed[start]).to_numpy()
             probs.add("end_before_start", end, bad,
-                      f"{end} " + typed[end].astype(str) + f" is before {start} " + typed[start].astype(str))
+                      lambda m: f"{end} " + typed[end][m].astype(str) + f" is before {start} "
+                      + typed[start][m].astype(str))
     if name == "surveys" and "kind" in typed and "score" in typed:
         lo = typed["kind"].map(lambda k: SURVEY_SCORE_BOUNDS.get(k, (np.nan, np.nan))[0]).astype(float)
         hi = typed["kind"].map(lambda k: SURVEY_SCORE_BOUNDS.get(k, (np.nan, np.nan))[1]).astype(float)
         bad = ((typed["score"] < lo) | (typed["score"] > hi)).to_numpy()
         probs.add("out_of_range", "score", bad,
-                  "score " + typed["score"].astype(str) + " is outside " + typed["kind"].astype(str) + "'s range "
-                  + lo.map("{:g}".format) + "-" + hi.map("{:g}".format))
+                  lambda m: "score " + typed["score"][m].astype(str) + " is outside " + typed["kind"][m].astype(str)
+                  + "'s range " + lo[m].map("{:g}".format) + "-" + hi[m].map("{:g}".format))
     return _Work(name, spec, raw, typed, probs, [])
 
 
@@ -295,7 +295,8 @@ def _window(w: _Work, cutoff: pd.Timestamp) -> None:
     if spec.time and spec.time in typed:
         late = (typed[spec.time] > cutoff).to_numpy()
         w.probs.add("out_of_window", spec.time, late,
-                    f"{spec.time} " + typed[spec.time].astype(str) + " is after as_of", severity="out_of_window")
+                    lambda m: f"{spec.time} " + typed[spec.time][m].astype(str) + " is after as_of",
+                    severity="out_of_window")
     for col in spec.columns:
         if col.cut_at_as_of and col.kind == "time" and col.name in typed:
             late = typed[col.name] > cutoff
@@ -325,7 +326,7 @@ def _duplicates(w: _Work) -> None:
         has = usable & keys.notna().to_numpy()
         dup = np.zeros(len(typed), dtype=bool)
         dup[has] = keys[has].duplicated(keep="first").to_numpy()
-        probs.add("duplicate_id", spec.key, dup, f"{spec.key} " + _quote(keys) + " repeats an earlier row")
+        probs.add("duplicate_id", spec.key, dup, lambda m: f"{spec.key} " + _quote(keys[m]) + " repeats an earlier row")
         without_key = usable & keys.isna().to_numpy()
     else:
         without_key = usable if w.name == "touchpoints" else np.zeros(len(typed), dtype=bool)
@@ -359,10 +360,10 @@ def _references(w: _Work, used_keys: dict[str, set], late_keys: dict[str, set]) 
             continue
         code = _REF_CODE[ref]
         orphan = (present & ~known & ~late).to_numpy()
-        probs.add(code, col.name, orphan, f"{col.name} " + _quote(values) + f" is not in {ref}")
+        probs.add(code, col.name, orphan, lambda m: f"{col.name} " + _quote(values[m]) + f" is not in {ref}")
         after = (present & late).to_numpy()
         probs.add("out_of_window", col.name, after,
-                  f"{col.name} " + _quote(values) + f" is set aside as out of window in {ref} (after as_of)",
+                  lambda m: f"{col.name} " + _quote(values[m]) + f" is set aside as out of window in {ref} (after as_of)",
                   severity="out_of_window")
 
 
@@ -374,7 +375,7 @@ def _stages(w: _Work, lifecycle: Lifecycle) -> pd.DataFrame:
         msgs = pd.Series(None, index=typed.index, dtype=object)
         msgs[unknown] = typed.loc[unknown, STAGE].map(
             lambda v: f"stage '{v}' is not a stage of the lifecycle{did_you_mean(str(v), lifecycle.ids)}")
-        probs.add("unknown_stage", STAGE, unknown, msgs.to_numpy())
+        probs.add("unknown_stage", STAGE, unknown, lambda m: msgs[m])
     unmapped = ((problem == "unmapped_touchpoint") & typed[TOUCHPOINT].notna()).to_numpy()
     table = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
     if unmapped.any():
@@ -386,7 +387,7 @@ def _stages(w: _Work, lifecycle: Lifecycle) -> pd.DataFrame:
         msgs = pd.Series(None, index=typed.index, dtype=object)
         msgs[unmapped] = names.map(lambda n: f"touchpoint '{n}' has no stage in the mapping"
                                    + (f" (closest: {near[n]})" if near[n] else ""))
-        probs.add("unmapped_touchpoint", TOUCHPOINT, unmapped, msgs.to_numpy())
+        probs.add("unmapped_touchpoint", TOUCHPOINT, unmapped, lambda m: msgs[m])
     typed[STAGE] = pd.Categorical(stage, dtype=lifecycle.dtype)
     return table
 
