@@ -8,3 +8,4 @@ _base = Path(tempfile.gettempdir()) / "journeylib-tests"
 for _var, _sub in (("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
                    ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")):
     os.environ.setdefault(_var, str(_base / _sub))
+    Path(os.environ[_var]).mkdir(parents=True, exist_ok=True)

@@ -154,7 +154,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
 
     lifecycle = load_lifecycle(stages)
     resolved = resolve_source(source)
-    where = describe_source(resolved)
+    # An env:VAR source is named by its variable, never by the URL it holds.
+    where = str(source).strip() if str(source or "").strip().startswith("env:") else describe_source(resolved)
     notes: list[str] = []
     if mapping is not None:
         from .mapping import apply_mapping, load_mapping

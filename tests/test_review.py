@@ -124,3 +124,27 @@ def test_data_health_notebook_records_what_load_finds(tmp_path, make_source):
     assert "cdn.jsdelivr.net/npm/mathjax" not in html and "require.min.js\"" not in html
     for name in ("set_aside", "coverage", "stage_channel"):
         assert (folder / "figures" / "00_data_health" / f"{name}.json").exists()
+
+
+def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monkeypatch):
+    src = make_source()
+    import sqlite3
+    db = tmp_path / "crm.sqlite"
+    with sqlite3.connect(db) as con:
+        for name in ("accounts", "touchpoints"):
+            pd.read_csv(src / f"{name}.csv", dtype=str).to_sql(name, con, index=False)
+    # sqlite ignores the password, so the URL works and still carries a secret to leak
+    monkeypatch.setenv("JOURNEY_TEST_DB", f"sqlite:///{db}")
+    out = tmp_path / "reports"
+    first = review.run_review(month="2026-10", data="env:JOURNEY_TEST_DB", out=out, only=["00_data_health"],
+                              progress=False)
+    rec1 = review.read_results(first.folder, "00_data_health")
+    second = review.run_review(month="2026-10", data="env:JOURNEY_TEST_DB", out=out, only=["00_data_health"],
+                               progress=False)
+    assert review.read_results(second.folder, "00_data_health") == rec1
+    manifest = json.loads((second.folder / "manifest.json").read_text())
+    assert manifest["parameters"]["data_path"] == "env:JOURNEY_TEST_DB"
+    for path in second.folder.rglob("*"):
+        if path.is_file():
+            assert str(db) not in path.read_text(errors="ignore"), path
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]

@@ -326,3 +326,18 @@ def test_report_renders_and_escapes(make_source):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     d = data.report().to_dict()
     assert d["balanced"] is True and d["as_of"] == AS_OF
+
+
+def test_a_bad_first_occurrence_does_not_hide_a_good_copy(make_source):
+    # The first row with id A2 cannot be used (bad timestamp); the later copy is the first usable one and is kept,
+    # so no account is lost; the bad row is set aside for its own reason, not as a duplicate.
+    acc = "account_id,name,created_at\nA1,Acme,2025-01-01\nA2,Beta,31st of Feb\nA2,Beta,2025-02-01\nA3,G,2025-01-01\n"
+    data = _load(make_source(accounts=acc))
+    assert data.accounts["account_id"].tolist() == ["A1", "A2", "A3"]
+    assert _reasons(data, "accounts") == {2: "bad_timestamp"}
+
+
+def test_contract_columns_outside_the_contract_are_kept_as_text(make_source):
+    acc = "account_id,name,tier_custom\nA1,Acme, gold \nA2,Beta,\nA3,Gamma,silver\n"
+    data = _load(make_source(accounts=acc))
+    assert data.accounts["tier_custom"].tolist() == ["gold", None, "silver"]
