@@ -550,7 +550,8 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
     return ValidationResult(
         tables=tables, quarantine=quarantine,
         findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
-        counts=pd.DataFrame(counts, columns=["table", "source", "rows_read", "rows_used", "rows_set_aside",
-                                             "errors", "out_of_window"]),
+        counts=pd.DataFrame(sorted(counts, key=lambda c: list(TABLES).index(c["table"])),
+                            columns=["table", "source", "rows_read", "rows_used", "rows_set_aside", "errors",
+                                     "out_of_window"]),
         as_of=as_of_day, as_of_inferred=inferred, unmapped=unmapped, cutoff=cutoff,
     )
