@@ -36,6 +36,7 @@ from .errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
 __all__ = [
     "configure", "record", "record_figure", "read_results", "read_figure", "run_review", "ReviewResult",
     "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end", "check_notebook_parameters",
+    "models_dir",
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -102,6 +103,18 @@ def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
     results = folder / "results" / f"{notebook}.json"
     if results.exists():
         results.unlink()  # a fresh run records afresh
+    return folder
+
+
+def models_dir(output_dir: str = "") -> Path:
+    """Where fitted models that later months reuse are kept (DESIGN §5).
+
+    In the review, ``output_dir`` is ``REPORTS/YYYY-MM`` (or its temporary twin), so
+    models go to ``REPORTS/models/``; run by hand with ``output_dir=""`` they go to
+    ``./recorded/models``.
+    """
+    folder = Path(output_dir).resolve().parent / "models" if output_dir else Path.cwd() / "recorded" / "models"
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
