@@ -350,7 +350,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         else:
             try:
                 papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
-                                           progress_bar=False, log_output=False, cwd=str(folder))
+                                           progress_bar=False, log_output=False, cwd=str(folder),
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
             except papermill.PapermillExecutionError as exc:
                 entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
                                                     f"(cell {exc.exec_count})")
