@@ -36,7 +36,7 @@ from .errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
 __all__ = [
     "configure", "record", "record_figure", "read_results", "read_figure", "run_review", "ReviewResult",
     "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end", "check_notebook_parameters",
-    "models_dir",
+    "models_dir", "record_section",
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -148,6 +148,52 @@ def record_figure(name: str, fig) -> Path:
     return path
 
 
+def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]" = (),
+                   tables: "dict[str, pd.DataFrame] | None" = None, headlines: "list[dict] | dict | None" = None,
+                   order: int | None = None) -> Path:
+    """Record this notebook's section of the leadership deck.
+
+    Parameters
+    ----------
+    title : str
+        Section title.
+    text : str or list of str
+        A few plain sentences (escaped in the deck; no HTML).
+    figures : list of str
+        Names of figures recorded with :func:`record_figure`, in display order.
+    tables : dict of title -> DataFrame, optional
+        Small tables (a few dozen rows at most). Never put personal data here.
+    headlines : dict or list of dict, optional
+        Headline numbers: ``{"label": value}`` or dicts with ``label``, ``value``,
+        ``unit`` ("%" for shares in [0, 1], or a unit word), ``better``
+        ("higher"/"lower", colours the change vs last month) and ``headline``
+        (False keeps it out of the deck's top cards).
+    order : int, optional
+        Position among sections (default 50; the notebook name breaks ties).
+
+    Returns
+    -------
+    Path of the section file (``OUTPUT_DIR/sections/NOTEBOOK.json``).
+    """
+    folder, notebook = _where()
+    if isinstance(text, str):
+        text = [text]
+    if isinstance(headlines, dict):
+        headlines = [{"label": k, "value": v} for k, v in headlines.items()]
+    section = {
+        "notebook": notebook, "title": str(title), "text": [str(t) for t in text], "figures": list(figures),
+        "tables": [{"title": name, "data": _json_value(df)} for name, df in (tables or {}).items()],
+        "headlines": [{k: _json_value(v) for k, v in h.items()} for h in (headlines or [])],
+        "order": order,
+    }
+    missing = [f for f in section["figures"] if not (folder / "figures" / notebook / f"{f}.json").exists()]
+    if missing:
+        raise ParameterError(f"record_section: figures {missing} were not recorded; call record_figure first")
+    path = folder / "sections" / f"{notebook}.json"
+    _atomic_write(path, json.dumps(section, indent=2, sort_keys=True, allow_nan=False))
+    return path
+
+
 def read_results(output_dir: "str | Path", notebook: str) -> dict:
     """The numbers a notebook recorded."""
     path = Path(output_dir) / "results" / f"{notebook}.json"
@@ -192,6 +238,7 @@ class ReviewResult:
     month: str
     as_of: str
     notebooks: list[dict] = field(default_factory=list)
+    deck: Path | None = None
 
     @property
     def failed(self) -> list[dict]:
@@ -281,7 +328,7 @@ def export_html(notebook_path: Path, html_path: Path) -> None:
 
 def run_review(month: str | None = None, data: str = "", out: "str | Path" = "reports",
                only: list[str] | None = None, config: Any = None, notebooks_dir: "str | Path | None" = None,
-               progress: bool = True, kernel_name: str = "python3") -> ReviewResult:
+               progress: bool = True, kernel_name: str = "python3", include_pii: bool = False) -> ReviewResult:
     """Run the monthly review.
 
     Parameters
@@ -295,6 +342,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         Reports folder; the review goes to ``OUT/YYYY-MM/``.
     only : list of str, optional
         Run only these notebooks (names without ``.ipynb``).
+    include_pii : bool
+        Keep contact names and e-mails in the deck (default: redacted).
     config : path or dict, optional
         A ``journey.yml``, passed on to the notebooks.
 
@@ -382,6 +431,11 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         "status": "ok" if not result.failed else "failed",
     }
     _atomic_write(tmp / "manifest.json", json.dumps(_json_value(manifest), indent=2, sort_keys=True))
+    from .deck import build_deck
+
+    build_deck(tmp, include_pii=include_pii)
+    # the deck reads last month's folder beside this one: build it where it will live
+    result.deck = final / "deck.html"
     old = out / f".{month}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)

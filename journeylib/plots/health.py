@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from .theme import empty_figure
 from .theme import new_figure as _fig
 
 __all__ = ["set_aside_bar", "coverage_lines", "stage_channel_bar"]
@@ -10,6 +11,8 @@ __all__ = ["set_aside_bar", "coverage_lines", "stage_channel_bar"]
 
 def set_aside_bar(by_reason) -> go.Figure:
     """Bar chart of set-aside rows by reason, one colour per table (from ``health.set_aside_by_reason``)."""
+    if by_reason.empty:
+        return empty_figure("Rows set aside, by reason", "No row was set aside: every row read is used.")
     fig = _fig("Rows set aside, by reason")
     for table, part in by_reason.groupby("table", sort=True):
         fig.add_bar(x=part["reason"], y=part["rows"], name=str(table))

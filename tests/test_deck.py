@@ -1,0 +1,96 @@
+"""The leadership deck: escaping, redaction, month-over-month, and a real browser opening it offline."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from journeylib import review
+from journeylib.deck import build_deck
+
+XSS = "<img src=x onerror=alert(1)>"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _month(folder: Path, month: str, accounts: int, churn: float, name: str = "Acme") -> Path:
+    out = folder / month
+    review.configure(str(out), notebook="10_demo")
+    fig = go.Figure(go.Bar(x=[name, "Beta"], y=[3, 1]))
+    review.record_figure("bars", fig)
+    review.record_section(
+        f"Demo for {name}",
+        text=[f"{name} leads; contact jane.doe@example.com asked for a demo."],
+        figures=["bars"],
+        tables={"Accounts": pd.DataFrame({"account": [name], "email": ["jane.doe@example.com"], "arr": [1200.5]})},
+        headlines=[{"label": "Active accounts", "value": accounts, "better": "higher"},
+                   {"label": "Churn rate", "value": churn, "unit": "%", "better": "lower"}],
+    )
+    (out / "manifest.json").write_text(json.dumps({"month": month, "as_of": str(pd.Period(month).end_time.date()),
+                                                   "notebooks": [{"notebook": "10_demo", "status": "ok"}]}))
+    return out
+
+
+def test_month_over_month_changes(tmp_path):
+    _month(tmp_path, "2026-09", accounts=100, churn=0.05)
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04)).read_text()
+    assert "Customer journey review — October 2026" in deck
+    assert '<div class="value">110</div><div class="change up">+10 (+10%) vs last month</div>' in deck
+    assert '<div class="value">4.0%</div><div class="change up">-1.0 pts vs last month</div>' in deck
+
+
+def test_first_month_has_no_change(tmp_path):
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04)).read_text()
+    assert "new this month" in deck and "vs last month" not in deck
+
+
+def test_data_strings_are_escaped_and_personal_data_redacted(tmp_path):
+    folder = _month(tmp_path, "2026-10", accounts=1, churn=0.0, name=XSS)
+    deck = build_deck(folder).read_text()
+    body = deck.split("</head>", 1)[1]
+    assert XSS not in body.replace('"' + XSS, "")  # raw only as a JSON string inside the figure script
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "jane.doe@example.com" not in deck and "[redacted]" in deck
+    assert "<th>email</th>" not in deck
+    with_pii = build_deck(folder, include_pii=True).read_text()
+    assert "jane.doe@example.com" in with_pii
+
+
+def test_no_external_resources_in_the_markup(tmp_path):
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=1, churn=0.0)).read_text()
+    head_tags = [t for t in deck.split("<")[1:200] if t.startswith(("script src", "link ", "img "))]
+    assert head_tags == []
+    assert "mathjax" not in deck.lower().split("</head>", 1)[1]
+
+
+@pytest.mark.browser
+def test_deck_in_headless_chromium_offline(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
+    from playwright.sync_api import sync_playwright
+
+    _month(tmp_path, "2026-09", accounts=100, churn=0.05, name=XSS)
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04, name=XSS))
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(deck.as_uri())
+        page.wait_for_selector("#fig-10_demo-bars .main-svg", timeout=20_000)
+        assert page.locator("#fig-10_demo-bars .bars path").count() == 2  # two bars drawn with data
+        assert page.locator("section#headlines .card").count() == 2
+        assert XSS in page.locator("#section-10_demo").inner_text()  # shown as text
+        page.screenshot(path=str(tmp_path / "deck.png"), full_page=True)
+        browser.close()
+    assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
+    assert errors == [] and dialogs == []
+    assert (tmp_path / "deck.png").stat().st_size > 10_000
