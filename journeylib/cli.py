@@ -62,8 +62,11 @@ def _cmd_synth(args) -> int:
 def _cmd_review(args) -> int:
     from .review import run_review
 
+    if args.jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
     result = run_review(month=args.month, data=args.data, out=args.out, only=args.only,
-                        config=_config_path(args), progress=not args.quiet)
+                        config=_config_path(args), progress=not args.quiet, jobs=args.jobs,
+                        include_pii=args.include_pii)
     for nb in result.failed:
         print(f"notebook failed: {nb['notebook']} ({nb['error']}); kept at {nb['output']}", file=sys.stderr)
     print(result.folder)
@@ -108,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="reports folder (default: reports)")
     r.add_argument("--only", action="append", help="run only this notebook (repeatable)")
     r.add_argument("--config", help="journey.yml (default: ./journey.yml if present)")
+    r.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    r.add_argument("--include-pii", dest="include_pii", action="store_true",
+                   help="keep contact names and e-mails in the deck (default: redacted)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_review)
     return p

@@ -328,7 +328,8 @@ def export_html(notebook_path: Path, html_path: Path) -> None:
 
 def run_review(month: str | None = None, data: str = "", out: "str | Path" = "reports",
                only: list[str] | None = None, config: Any = None, notebooks_dir: "str | Path | None" = None,
-               progress: bool = True, kernel_name: str = "python3", include_pii: bool = False) -> ReviewResult:
+               progress: bool = True, kernel_name: str = "python3", include_pii: bool = False,
+               jobs: int = 1) -> ReviewResult:
     """Run the monthly review.
 
     Parameters
@@ -344,6 +345,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         Run only these notebooks (names without ``.ipynb``).
     include_pii : bool
         Keep contact names and e-mails in the deck (default: redacted).
+    jobs : int
+        Notebooks run at once (each in its own kernel).
     config : path or dict, optional
         A ``journey.yml``, passed on to the notebooks.
 
@@ -351,7 +354,6 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     -------
     ReviewResult
     """
-    import papermill
     from tqdm.auto import tqdm
 
     from .config import load_config
@@ -387,36 +389,64 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     (tmp / "load_report.txt").write_text(str(journey.report()) + "\n", encoding="utf-8")
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
-    for path in paths:
-        out_nb = tmp / path.name
-        entry = {"notebook": path.stem, "status": "ok", "seconds": 0.0, "output": str(final / path.name),
-                 "html": str(final / f"{path.stem}.html"), "error": None}
-        problem = check_notebook_parameters(path, params)
-        start = time.perf_counter()
-        if problem:
-            entry.update(status="bad_parameters", error=problem)
-            shutil.copy(path, out_nb)
-        else:
-            try:
-                papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
-                                           progress_bar=False, log_output=False, cwd=str(folder),
-                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
-            except papermill.PapermillExecutionError as exc:
-                entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
-                                                    f"(cell {exc.exec_count})")
-            except Exception as exc:  # kernel death, unreadable notebook
-                entry.update(status="failed", error=f"{type(exc).__name__}: {mask_secrets(str(exc))[:300]}")
-            if out_nb.exists():
-                try:
-                    export_html(out_nb, tmp / f"{path.stem}.html")
-                except Exception as exc:
-                    if entry["status"] == "ok":
-                        entry.update(status="failed", error=f"HTML export failed: {type(exc).__name__}: {exc}")
-        entry["seconds"] = round(time.perf_counter() - start, 2)
-        result.notebooks.append(entry)
-        bar.update(1)
-    bar.close()
+    try:
+        run = lambda path: _run_notebook(path, tmp, final, folder, params, kernel_name)  # noqa: E731
+        if jobs > 1:
+            from concurrent.futures import ThreadPoolExecutor
 
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(run, p) for p in paths]
+                for fut in futures:
+                    result.notebooks.append(fut.result())
+                    bar.update(1)
+        else:
+            for path in paths:
+                result.notebooks.append(run(path))
+                bar.update(1)
+        bar.close()
+        _finish(result, tmp, final, out, month, as_of, params, journey, include_pii)
+    except BaseException:
+        # never leave a half-written report: the previous complete one (if any) stays in place
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result
+
+
+def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict, kernel_name: str) -> dict:
+    """Execute one notebook into ``tmp`` and export its HTML; return its manifest entry."""
+    import papermill
+
+    out_nb = tmp / path.name
+    entry = {"notebook": path.stem, "status": "ok", "seconds": 0.0, "output": str(final / path.name),
+             "html": str(final / f"{path.stem}.html"), "error": None}
+    problem = check_notebook_parameters(path, params)
+    start = time.perf_counter()
+    if problem:
+        entry.update(status="bad_parameters", error=problem)
+        shutil.copy(path, out_nb)
+    else:
+        try:
+            papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
+                                       progress_bar=False, log_output=False, cwd=str(folder),
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        except papermill.PapermillExecutionError as exc:
+            entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
+                                                f"(cell {exc.exec_count})")
+        except Exception as exc:  # kernel death, unreadable notebook
+            entry.update(status="failed", error=f"{type(exc).__name__}: {mask_secrets(str(exc))[:300]}")
+        if out_nb.exists():
+            try:
+                export_html(out_nb, tmp / f"{path.stem}.html")
+            except Exception as exc:
+                if entry["status"] == "ok":
+                    entry.update(status="failed", error=f"HTML export failed: {type(exc).__name__}: {exc}")
+    entry["seconds"] = round(time.perf_counter() - start, 2)
+    return entry
+
+
+def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: str, as_of: str, params: dict,
+            journey, include_pii: bool) -> None:
+    """Write the manifest and the deck into ``tmp``, then move it into place."""
     manifest = {
         "month": month,
         "as_of": as_of,
@@ -434,7 +464,6 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     from .deck import build_deck
 
     build_deck(tmp, include_pii=include_pii)
-    # the deck reads last month's folder beside this one: build it where it will live
     result.deck = final / "deck.html"
     old = out / f".{month}.old-{os.getpid()}"
     if final.exists():
@@ -442,4 +471,3 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     os.replace(tmp, final)
     if old.exists():
         shutil.rmtree(old)
-    return result

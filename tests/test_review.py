@@ -148,3 +148,30 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
         if path.is_file():
             assert str(db) not in path.read_text(errors="ignore"), path
     assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
+
+
+def test_parallel_jobs_give_the_same_numbers(tmp_path):
+    one = review.run_review(month="2026-10", out=tmp_path / "a", only=["00_data_health", "06_stage_scorecard"],
+                            progress=False)
+    two = review.run_review(month="2026-10", out=tmp_path / "b", only=["00_data_health", "06_stage_scorecard"],
+                            progress=False, jobs=2)
+    assert [n["status"] for n in two.notebooks] == ["ok", "ok"]
+    for nb in ("00_data_health", "06_stage_scorecard"):
+        assert review.read_results(one.folder, nb) == review.read_results(two.folder, nb)
+
+
+def test_a_crash_leaves_the_previous_report_in_place(tmp_path, make_source, monkeypatch):
+    src = make_source()
+    out = tmp_path / "reports"
+    first = review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
+    before = (first.folder / "manifest.json").read_text()
+    import journeylib.deck
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(journeylib.deck, "build_deck", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
+    assert (first.folder / "manifest.json").read_text() == before
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]  # no partial folder left behind
