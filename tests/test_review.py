@@ -175,3 +175,23 @@ def test_a_crash_leaves_the_previous_report_in_place(tmp_path, make_source, monk
         review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
     assert (first.folder / "manifest.json").read_text() == before
     assert sorted(p.name for p in out.iterdir()) == ["2026-10"]  # no partial folder left behind
+
+
+def test_review_log_names_the_variable_not_the_url(tmp_path, make_source):
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    src = make_source()
+    db = tmp_path / "secret-crm.sqlite"
+    with sqlite3.connect(db) as con:
+        for name in ("accounts", "touchpoints"):
+            pd.read_csv(src / f"{name}.csv", dtype=str).to_sql(name, con, index=False)
+    env = dict(os.environ, JOURNEY_SECRET_URL=f"sqlite:///{db}")
+    proc = subprocess.run([sys.executable, "-m", "journeylib", "review", "--data", "env:JOURNEY_SECRET_URL",
+                           "--month", "2026-10", "--out", str(tmp_path / "r"), "--only", "00_data_health"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "secret-crm" not in proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("2026-10")
