@@ -1,0 +1,417 @@
+"""Account features as of a date: one row per account, for personas and profiles.
+
+:func:`account_features` turns the journey tables into one documented row per
+account using only what is known at the end of ``as_of`` (rows dated after it
+are dropped, intervals that cross it are cut at it, whatever the tables hold),
+so changing any row dated after ``as_of`` changes no feature. Optional tables
+that are absent leave their features missing and say so in ``frame.attrs["notes"]``.
+
+Feature columns (``FEATURES`` holds each one's group, kind and meaning):
+
+==================  ======================================================================
+group               columns
+==================  ======================================================================
+firmographics       employees, industry, region, plan (the plan of the subscription active
+                    at as_of, else the accounts table's plan)
+committee           contacts (listed for the account), contacts_engaged (with a touchpoint
+                    or a lead by as_of), leads, role_<role> (1 when a listed contact has
+                    that role)
+engagement          touchpoints, stage_<id> (touchpoints per lifecycle stage),
+                    channel_<name> (touchpoints per channel), journey_touchpoints (the
+                    buying journey: touchpoints up to the first won new-business close, or
+                    up to as_of without one), paid_share and self_guided_share (shares of
+                    the buying journey's touchpoints in paid / self-guided channels,
+                    smoothed as (n + 1/2) / (N + 1) so a short journey is never 0 or 1)
+sales               opportunities (new business), sales_cycle_days (first new-business
+                    opportunity: creation to close, to as_of while open)
+usage               usage_weeks, active_users_mean, events_per_active_user (events / active
+                    users), seat_utilisation (active users / seats used), features_used
+support             tickets, tickets_per_month (per month as a customer), high_priority_share
+surveys             nps_mean, csat_mean, ces_mean (survey responses by as_of)
+==================  ======================================================================
+
+Examples
+--------
+>>> import journeylib
+>>> from journeylib.features import account_features
+>>> data = journeylib.load(None, as_of="2026-10-31")  # doctest: +SKIP
+>>> feats = account_features(data)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, did_you_mean
+from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
+from .stages import Lifecycle, default_lifecycle
+
+__all__ = [
+    "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
+    "tables_as_of", "feature_info", "cutoff_of",
+]
+
+#: Channels counted as paid media in ``paid_share``.
+PAID_CHANNELS: tuple[str, ...] = ("paid_search", "paid_social", "display")
+#: Channels counted as self-guided research in ``self_guided_share`` (search, product trial, help centre).
+SELF_GUIDED_CHANNELS: tuple[str, ...] = ("organic", "product", "support")
+
+_DAY = pd.Timedelta(days=1)
+_MONTH_DAYS = 30.4375
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature column: its group, kind and meaning.
+
+    ``kind`` says how the clustering pipeline transforms it: ``count`` and ``days``
+    (log1p), ``share`` (log-odds), ``ratio`` and ``score`` (as is), ``flag`` (0/1),
+    ``category`` (one-hot).
+    """
+
+    name: str
+    group: str
+    kind: str
+    doc: str
+    high: str = ""  # trait phrase when a persona is above the average
+    low: str = ""   # trait phrase when below
+
+
+_BASE: tuple[Feature, ...] = (
+    Feature("employees", "firmographics", "count", "employees of the account", "large companies", "small companies"),
+    Feature("industry", "firmographics", "category", "industry"),
+    Feature("region", "firmographics", "category", "region"),
+    Feature("plan", "firmographics", "category", "plan of the subscription active at as_of, else the account's plan"),
+    Feature("contacts", "committee", "count", "contacts listed for the account (the buying committee)",
+            "big buying committees", "one or two buyers"),
+    Feature("contacts_engaged", "committee", "count", "contacts with a touchpoint or a lead by as_of",
+            "many engaged contacts", "few engaged contacts"),
+    Feature("leads", "committee", "count", "leads created by as_of", "many leads", "few leads"),
+    Feature("touchpoints", "engagement", "count", "touchpoints by as_of", "heavy engagement", "light engagement"),
+    Feature("journey_touchpoints", "engagement", "count",
+            "touchpoints of the buying journey (up to the first won new-business close, else up to as_of)",
+            "long buying journeys", "short buying journeys"),
+    Feature("paid_share", "engagement", "share",
+            "share of the buying journey's touchpoints in paid channels (PAID_CHANNELS), smoothed: (n + 1/2) / (N + 1)",
+            "paid-media led", "little paid media"),
+    Feature("self_guided_share", "engagement", "share",
+            "share of the buying journey's touchpoints in self-guided channels (SELF_GUIDED_CHANNELS), smoothed",
+            "self-guided research", "guided by sales and content"),
+    Feature("opportunities", "sales", "count", "new-business opportunities created by as_of",
+            "several deals", "few deals"),
+    Feature("sales_cycle_days", "sales", "days",
+            "days from the first new-business opportunity's creation to its close (to as_of while open)",
+            "long sales cycles", "short sales cycles"),
+    Feature("usage_weeks", "usage", "count", "weekly usage rows by as_of", "long product use", "short product use"),
+    Feature("active_users_mean", "usage", "count", "mean weekly active users", "many active users",
+            "few active users"),
+    Feature("events_per_active_user", "usage", "count", "product events per weekly active user",
+            "heavy product use", "light product use"),
+    Feature("seat_utilisation", "usage", "ratio", "weekly active users / seats used (summed over weeks)",
+            "high seat utilisation", "low seat utilisation"),
+    Feature("features_used", "usage", "count", "distinct most-used features over the weeks", "broad feature use",
+            "narrow feature use"),
+    Feature("tickets", "support", "count", "support tickets opened by as_of", "many tickets", "few tickets"),
+    Feature("tickets_per_month", "support", "count", "tickets per month since the first subscription start",
+            "heavy support load", "light support load"),
+    Feature("high_priority_share", "support", "share", "share of tickets with priority high or urgent",
+            "urgent tickets", "few urgent tickets"),
+    Feature("nps_mean", "surveys", "score", "mean NPS score (0-10)", "promoters (high NPS)", "detractors (low NPS)"),
+    Feature("csat_mean", "surveys", "score", "mean CSAT score (1-5)", "high CSAT", "low CSAT"),
+    Feature("ces_mean", "surveys", "score", "mean CES score (1-7, 7 = very easy)", "easy to work with",
+            "hard to work with"),
+)
+FEATURES: dict[str, Feature] = {f.name: f for f in _BASE}
+FEATURE_GROUPS: tuple[str, ...] = ("firmographics", "committee", "engagement", "sales", "usage", "support", "surveys")
+_DYNAMIC = (("role_", "committee", "flag", "a contact with role {x} is listed", "{x} in the committee",
+             "no {x}"),
+            ("stage_", "engagement", "count", "touchpoints in stage {x}", "much {x} activity", "little {x} activity"),
+            ("channel_", "engagement", "count", "touchpoints through channel {x}", "much {x}", "little {x}"))
+
+
+def feature_info(name: str) -> Feature:
+    """The :class:`Feature` of a column, including the generated ``role_*``, ``stage_*``, ``channel_*`` ones."""
+    if name in FEATURES:
+        return FEATURES[name]
+    for prefix, group, kind, doc, high, low in _DYNAMIC:
+        if name.startswith(prefix):
+            x = name[len(prefix):].replace("_", " ")
+            return Feature(name, group, kind, doc.format(x=x), high.format(x=x), low.format(x=x))
+    raise ParameterError(f"unknown feature '{name}'{did_you_mean(name, FEATURES)}; features: {', '.join(FEATURES)} "
+                         "and role_*, stage_*, channel_* columns")
+
+
+# --------------------------------------------------------------------------- as-of filtering
+def cutoff_of(as_of: Any, tz: str = "UTC") -> pd.Timestamp:
+    """The last instant (UTC) of the day ``as_of`` in timezone ``tz``."""
+    try:
+        day = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        raise ParameterError(f"as_of must be a date like '2026-10-31'; got {as_of!r}") from None
+    if day is pd.NaT or pd.isna(day):
+        raise ParameterError(f"as_of must be a date like '2026-10-31'; got {as_of!r}")
+    if day.tzinfo is not None:
+        day = day.tz_convert(tz).tz_localize(None)
+    return (day.normalize() + _DAY).tz_localize(tz).tz_convert("UTC") - pd.Timedelta(1, "ns")
+
+
+def _tables_and_cutoff(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Lifecycle]:
+    tables = getattr(data, "tables", None)
+    if tables is not None:  # a JourneyData
+        tz = getattr(data, "tz", "UTC")
+        cutoff = data.cutoff if as_of is None else min(cutoff_of(as_of, tz), data.cutoff)
+        return dict(tables), cutoff, data.lifecycle
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"data must be a JourneyData or a dict of tables; got {type(data).__name__}")
+    if as_of is None:
+        raise ParameterError("as_of is required when data is a dict of tables (e.g. as_of='2026-10-31')")
+    unknown = [t for t in data if t not in TABLES]
+    if unknown:
+        raise ParameterError(f"unknown tables {unknown}{did_you_mean(unknown[0], TABLES)}; tables: {', '.join(TABLES)}")
+    return {t: data.get(t) for t in TABLES}, cutoff_of(as_of), default_lifecycle()
+
+
+def _utc(s: pd.Series) -> pd.Series:
+    s = pd.to_datetime(s, utc=True, errors="coerce") if not isinstance(s.dtype, pd.DatetimeTZDtype) else s
+    return s.dt.tz_convert("UTC")
+
+
+def tables_as_of(tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame | None]:
+    """The tables as known at ``cutoff``: rows whose own time is after it dropped, later ends cleared.
+
+    An opportunity closed after the cutoff is open (status ``open``), a subscription
+    ending after it is active, a ticket resolved after it is unresolved (no csat yet),
+    a lead's later MQL/SQL dates are unknown. Tables without a time column
+    (contacts) are kept as they are.
+    """
+    out: dict[str, pd.DataFrame | None] = {}
+    for name, df in tables.items():
+        if df is None or name not in TABLES:
+            out[name] = df
+            continue
+        spec = TABLES[name]
+        frame = df.copy()
+        for col in spec.columns:
+            if col.kind == "time" and col.name in frame:
+                frame[col.name] = _utc(frame[col.name])
+        if spec.time and spec.time in frame:
+            frame = frame.loc[~(frame[spec.time] > cutoff)]  # missing times kept (they are not "after")
+        for col in spec.columns:
+            if col.cut_at_as_of and col.name in frame:
+                if col.kind == "time":
+                    later = frame[col.name] > cutoff
+                    frame[col.name] = frame[col.name].mask(later)
+                    if name == "opportunities" and "status" in frame:
+                        frame["status"] = frame["status"].mask(later, "open")
+                    if name == "tickets" and "csat" in frame:
+                        frame["csat"] = frame["csat"].mask(later)
+        if name == "leads" and OPPORTUNITY_ID in frame and "sql_at" in frame:
+            frame[OPPORTUNITY_ID] = frame[OPPORTUNITY_ID].mask(frame["sql_at"].isna())
+        out[name] = frame.reset_index(drop=True)
+    return out
+
+
+# --------------------------------------------------------------------------- features
+def _slug(value: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(value).strip().lower()).strip("_") or "none"
+
+
+def _per_account(ids: pd.Index, values: pd.Series) -> pd.Series:
+    return values.reindex(ids)
+
+
+def _counts(ids: pd.Index, keys: pd.Series) -> pd.Series:
+    return keys.value_counts().reindex(ids, fill_value=0).astype("float64")
+
+
+def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[str] = PAID_CHANNELS,
+                     self_guided_channels: Sequence[str] = SELF_GUIDED_CHANNELS) -> pd.DataFrame:
+    """One row of features per account, from what is known at the end of ``as_of``.
+
+    Parameters
+    ----------
+    data : JourneyData or dict of DataFrames
+        The journey tables (contract column names; timestamps tz-aware or ISO text).
+    as_of : str or date, optional
+        Nothing after the end of this day (UTC for a dict of tables, the data's
+        timezone for a JourneyData) is used. Default for a JourneyData: its ``as_of``.
+        Required for a dict.
+    paid_channels, self_guided_channels : sequence of str
+        Channels (case-insensitive) counted in ``paid_share`` and ``self_guided_share``.
+
+    Returns
+    -------
+    DataFrame
+        One row per account known at as_of, ``account_id`` first, then the feature
+        columns of the module docstring (float for numbers, object for categories;
+        NaN where the input needed is absent, e.g. usage features of a prospect).
+        ``attrs["notes"]`` lists skipped feature groups (absent optional tables);
+        ``attrs["as_of"]`` the cutoff used.
+
+    Raises
+    ------
+    ParameterError
+        A bad ``as_of``, or data that is neither a JourneyData nor a dict of tables.
+    """
+    tables, cutoff, lifecycle = _tables_and_cutoff(data, as_of)
+    if tables.get("accounts") is None or tables.get("touchpoints") is None:
+        raise ParameterError("account_features needs the accounts and touchpoints tables; "
+                             f"got {', '.join(t for t, df in tables.items() if df is not None) or 'none'}")
+    t = tables_as_of(tables, cutoff)
+    notes: list[str] = []
+    acc = t["accounts"].drop_duplicates(ACCOUNT_ID)
+    ids = pd.Index(acc[ACCOUNT_ID].astype(str), name=ACCOUNT_ID)
+    acc = acc.set_index(ids)
+    out = pd.DataFrame(index=ids)
+
+    # firmographics
+    out["employees"] = pd.to_numeric(acc["employees"], errors="coerce").astype("float64") \
+        if "employees" in acc else np.nan
+    for col in ("industry", "region"):
+        out[col] = acc[col].astype(object).where(acc[col].notna(), None) if col in acc else None
+    plan = acc["plan"].astype(object) if "plan" in acc else pd.Series(None, index=ids, dtype=object)
+    subs = t.get("subscriptions")
+    if subs is not None and "plan" in subs and len(subs):
+        active = subs.loc[subs["end_date"].isna() if "end_date" in subs else slice(None)]
+        active = active.sort_values("start_date", kind="stable").drop_duplicates(ACCOUNT_ID, keep="last")
+        sub_plan = active.set_index(active[ACCOUNT_ID].astype(str))["plan"]
+        plan = sub_plan.reindex(ids).where(lambda s: s.notna(), plan)
+    out["plan"] = plan.where(plan.notna(), None).astype(object)
+
+    # committee
+    tp = t["touchpoints"].copy()
+    tp[ACCOUNT_ID] = tp[ACCOUNT_ID].astype(str)
+    tp = tp.loc[tp[ACCOUNT_ID].isin(ids)]
+    contacts, leads = t.get("contacts"), t.get("leads")
+    if contacts is not None:
+        con = contacts.loc[contacts[ACCOUNT_ID].astype(str).isin(ids)]
+        out["contacts"] = _counts(ids, con[ACCOUNT_ID].astype(str))
+        engaged_ids = set(tp[CONTACT_ID].dropna().astype(str)) if CONTACT_ID in tp else set()
+        if leads is not None and CONTACT_ID in leads:
+            engaged_ids |= set(leads[CONTACT_ID].dropna().astype(str))
+        eng = con.loc[con[CONTACT_ID].astype(str).isin(engaged_ids)]
+        out["contacts_engaged"] = _counts(ids, eng[ACCOUNT_ID].astype(str))
+        if "role" in con:
+            roles = con.dropna(subset=["role"])
+            for role in sorted(roles["role"].astype(str).unique()):
+                has = roles.loc[roles["role"].astype(str) == role, ACCOUNT_ID].astype(str).unique()
+                out[f"role_{_slug(role)}"] = pd.Series(ids.isin(has), index=ids).astype("float64")
+    else:
+        out["contacts"] = np.nan
+        out["contacts_engaged"] = np.nan
+        notes.append("committee: no contacts table, so contacts and roles are missing")
+    if leads is not None and ACCOUNT_ID in leads:
+        out["leads"] = _counts(ids, leads[ACCOUNT_ID].dropna().astype(str))
+    else:
+        out["leads"] = np.nan
+        notes.append("committee: no leads table (or no account_id in it), so leads is missing")
+
+    # engagement
+    out["touchpoints"] = _counts(ids, tp[ACCOUNT_ID])
+    stage = tp[STAGE].astype(object) if STAGE in tp else pd.Series(None, index=tp.index, dtype=object)
+    for sid in lifecycle.ids:
+        out[f"stage_{sid}"] = _counts(ids, tp.loc[stage.astype(str) == sid, ACCOUNT_ID])
+    channel = tp[CHANNEL].astype("string").str.strip().str.lower() if CHANNEL in tp else \
+        pd.Series(pd.NA, index=tp.index, dtype="string")
+    for ch in sorted(channel.dropna().unique()):
+        out[f"channel_{_slug(ch)}"] = _counts(ids, tp.loc[channel == ch, ACCOUNT_ID])
+    opps = t.get("opportunities")
+    new = None
+    if opps is not None:
+        new = opps.loc[opps[ACCOUNT_ID].astype(str).isin(ids)].copy()
+        new[ACCOUNT_ID] = new[ACCOUNT_ID].astype(str)
+        if "type" in new:
+            new = new.loc[new["type"].isna() | (new["type"].astype(str) == "new")]
+    journey_end = pd.Series(cutoff, index=ids)
+    if new is not None and "status" in new and "closed_at" in new:
+        won = new.loc[(new["status"] == "won") & new["closed_at"].notna()]
+        first_won = won.groupby(ACCOUNT_ID)["closed_at"].min()
+        journey_end = first_won.reindex(ids).fillna(cutoff)
+    in_journey = tp[TIMESTAMP].to_numpy() <= journey_end.reindex(tp[ACCOUNT_ID]).to_numpy()
+    jtp = tp.loc[in_journey]
+    jch = channel.loc[in_journey]
+    n_journey = _counts(ids, jtp[ACCOUNT_ID])
+    out["journey_touchpoints"] = n_journey
+    for col, chans in (("paid_share", paid_channels), ("self_guided_share", self_guided_channels)):
+        wanted = {str(c).strip().lower() for c in chans}
+        hits = _counts(ids, jtp.loc[jch.isin(wanted).fillna(False).to_numpy(bool), ACCOUNT_ID])
+        out[col] = (hits + 0.5) / (n_journey + 1.0)  # smoothed: a short journey is not a 0 or 1 share
+
+    # sales
+    if new is not None:
+        out["opportunities"] = _counts(ids, new[ACCOUNT_ID])
+        first = new.sort_values(["created_at", OPPORTUNITY_ID], kind="stable").drop_duplicates(ACCOUNT_ID)
+        end = first["closed_at"].fillna(cutoff) if "closed_at" in first else pd.Series(cutoff, index=first.index)
+        days = (end - first["created_at"]).dt.total_seconds() / 86400.0
+        out["sales_cycle_days"] = pd.Series(days.to_numpy(), index=first[ACCOUNT_ID]).reindex(ids).clip(lower=0)
+    else:
+        out["opportunities"] = np.nan
+        out["sales_cycle_days"] = np.nan
+        notes.append("sales: no opportunities table, so opportunities and sales_cycle_days are missing")
+
+    # usage
+    usage = t.get("usage")
+    usage_cols = ["usage_weeks", "active_users_mean", "events_per_active_user", "seat_utilisation", "features_used"]
+    if usage is not None and len(usage):
+        u = usage.loc[usage[ACCOUNT_ID].astype(str).isin(ids)].copy()
+        u[ACCOUNT_ID] = u[ACCOUNT_ID].astype(str)
+        g = u.groupby(ACCOUNT_ID)
+        out["usage_weeks"] = g.size().reindex(ids).astype("float64")
+        active = g["active_users"].sum(min_count=1) if "active_users" in u else pd.Series(dtype=float)
+        out["active_users_mean"] = g["active_users"].mean().reindex(ids) if "active_users" in u else np.nan
+        events = g["events"].sum(min_count=1) if "events" in u else pd.Series(dtype=float)
+        out["events_per_active_user"] = (events / active.where(active > 0)).reindex(ids)
+        seats = g["seats_used"].sum(min_count=1) if "seats_used" in u else pd.Series(dtype=float)
+        out["seat_utilisation"] = (active / seats.where(seats > 0)).reindex(ids)
+        out["features_used"] = g["feature"].nunique().reindex(ids).astype("float64") if "feature" in u else np.nan
+    else:
+        for col in usage_cols:
+            out[col] = np.nan
+        notes.append("usage: no usage table, so product usage features are missing")
+
+    # support
+    tickets = t.get("tickets")
+    if tickets is not None:
+        k = tickets.loc[tickets[ACCOUNT_ID].astype(str).isin(ids)].copy()
+        k[ACCOUNT_ID] = k[ACCOUNT_ID].astype(str)
+        out["tickets"] = _counts(ids, k[ACCOUNT_ID])
+        if subs is not None and len(subs):
+            start = subs.assign(**{ACCOUNT_ID: subs[ACCOUNT_ID].astype(str)}).groupby(ACCOUNT_ID)["start_date"].min()
+            months = ((cutoff - start).dt.total_seconds() / 86400.0 / _MONTH_DAYS).reindex(ids)
+            out["tickets_per_month"] = out["tickets"] / months.where(months > 0).clip(lower=1.0)
+        else:
+            out["tickets_per_month"] = np.nan
+        if "priority" in k:
+            high = k["priority"].astype(str).isin(["high", "urgent"]).where(k["priority"].notna())
+            out["high_priority_share"] = high.astype("float64").groupby(k[ACCOUNT_ID]).mean().reindex(ids)
+        else:
+            out["high_priority_share"] = np.nan
+    else:
+        for col in ("tickets", "tickets_per_month", "high_priority_share"):
+            out[col] = np.nan
+        notes.append("support: no tickets table, so support features are missing")
+
+    # surveys
+    surveys = t.get("surveys")
+    if surveys is not None:
+        s = surveys.loc[surveys[ACCOUNT_ID].astype(str).isin(ids)]
+        for kind in ("nps", "csat", "ces"):
+            part = s.loc[s["kind"].astype(str) == kind]
+            out[f"{kind}_mean"] = part.groupby(part[ACCOUNT_ID].astype(str))["score"].mean().reindex(ids)
+    else:
+        for kind in ("nps", "csat", "ces"):
+            out[f"{kind}_mean"] = np.nan
+        notes.append("surveys: no surveys table, so survey scores are missing")
+
+    for col in out.columns:
+        if feature_info(col).kind != "category":
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    frame = out.reset_index()
+    frame.attrs["notes"] = notes
+    frame.attrs["as_of"] = str(cutoff)
+    return frame
