@@ -392,10 +392,12 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     try:
         run = lambda path: _run_notebook(path, tmp, final, folder, params, kernel_name)  # noqa: E731
         if jobs > 1:
-            from concurrent.futures import ThreadPoolExecutor
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(run, p) for p in paths]
+            # processes, not threads: each kernel client keeps its own event loop and sockets
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(_run_notebook, p, tmp, final, folder, params, kernel_name) for p in paths]
                 for fut in futures:
                     result.notebooks.append(fut.result())
                     bar.update(1)
