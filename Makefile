@@ -37,8 +37,22 @@ kernel: $(STAMP)
 synth-sample: $(STAMP)
 	$(BIN)/journey synth --accounts 2000 --seed 7 --end-date 2026-10-31 --out $(DATA)
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_synth.py
+# Benchmarks in their own venv (.venv-bench): the lock plus the benchmark-only tools (pm4py, AGPL; retentioneering,
+# telemetry off), never installed into .venv. Rebuilt when the lock or the benchmark requirements change.
+bench:
+	@if [ ! -f .venv-bench/.installed ] || [ requirements.lock -nt .venv-bench/.installed ] \
+	    || [ benchmarks/requirements-bench.txt -nt .venv-bench/.installed ] || [ pyproject.toml -nt .venv-bench/.installed ]; then \
+	  set -e; \
+	  test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench; \
+	  .venv-bench/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3; \
+	  .venv-bench/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock; \
+	  .venv-bench/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt; \
+	  .venv-bench/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
+	  .venv-bench/bin/pip check; \
+	  touch .venv-bench/.installed; \
+	fi
+	RETENTIONEERING_NO_TRACK=1 .venv-bench/bin/python benchmarks/bench_synth.py
+	RETENTIONEERING_NO_TRACK=1 .venv-bench/bin/python benchmarks/bench_paths.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,672 @@
+"""Journey paths: how accounts really move through the lifecycle, backwards included.
+
+Plain functions from touchpoints (with their ``stage``, as :func:`journeylib.load`
+gives them) and a :class:`~journeylib.stages.Lifecycle` to tidy DataFrames:
+
+* :func:`journey_steps` - one row per step of every journey (account, contact or
+  opportunity), with first entries, backward moves and re-entries flagged;
+* :func:`journeys` - one row per journey: its path, furthest stage, first-entry time
+  of every stage, backward moves and re-entries, and its outcome;
+* :func:`transitions` - from-stage -> to-stage counts, shares of exits, times between;
+* :func:`step_sankey` and :func:`sankey_nodes` - flows between the first steps;
+* :func:`variants` - the most frequent paths and their outcomes;
+* funnel, stalls, drop-offs and time in stage (:mod:`journeylib.paths_funnel`) and
+  won vs lost and outcomes (:mod:`journeylib.paths_compare`), re-exported here.
+
+**Order.** Events are ordered by journey, timestamp, ``event_id`` (as text, missing
+last), then input order, so ties are deterministic; every output is sorted explicitly.
+
+**Steps.** With ``collapse=True`` consecutive events of one stage are one step (entered
+at the first of them); with ``collapse=False`` each event is a step, and transitions
+include self-moves (their counts equal a directly-follows graph of the same log).
+
+**Backward moves and re-entries** (DESIGN section 2). A step is *backward* when its stage is
+linear and earlier in the lifecycle than the furthest linear stage the journey had
+already reached; recurring stages (``support``) never count and do not raise the
+furthest stage. A transition is ``backward`` when :meth:`Lifecycle.is_backward` says so,
+``recurring`` when it enters or leaves a recurring stage, ``self`` when it stays, else
+``forward``. A step is a *re-entry* when the journey enters again a linear stage it had
+entered before, after at least ``reentry_days`` (default 270) with no touchpoint at that
+stage or beyond it: an account that was lost and came back a year later (seed scenario
+``lost_then_won``) re-enters consideration and decision.
+
+Every function takes the same filters (segment or persona, plan, date window, channel,
+as_of) and works for any lifecycle; a selection that matches nothing returns an empty
+frame whose ``attrs["note"]`` says why. Inside, the work is numpy on integer codes
+(:mod:`journeylib.paths_log`): one sort, then linear passes. For several analyses of one
+large selection, :func:`event_log` sorts once and every function accepts its result in
+place of the touchpoints.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import ParameterError
+from .paths_log import DAY_NS, LEVELS, EventLog, Steps, build_log, document, steps_of
+from .schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
+from .stages import Lifecycle
+
+__all__ = [
+    "event_log", "EventLog", "journey_steps", "journeys", "transitions", "step_sankey", "sankey_nodes", "variants",
+    "funnel", "stalls", "drop_offs", "time_in_stage", "account_outcomes", "won_vs_lost",
+    "LEVELS", "END", "OTHER", "OUTCOMES", "DIRECTIONS", "REENTRY_DAYS",
+]
+
+END = "journey_ended"  # the Sankey node of journeys that stop
+OTHER = "other"  # the Sankey node small flows are folded into
+DIRECTIONS = ("forward", "backward", "self", "recurring")
+REENTRY_DAYS = 270.0
+
+
+@document
+def event_log(touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, level: str | None = None,
+              opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+              accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+              start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> EventLog:
+    """Filter and order the touchpoints once, for several analyses of the same selection.
+
+    Every function of this module accepts the result in place of the touchpoints (with
+    ``lifecycle`` and the filters left out), so a large log is checked, encoded and
+    sorted once instead of once per call; the results are the same.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journey_steps`.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
+    >>> log = event_log(data.touchpoints, data.lifecycle, as_of=data.cutoff)  # doctest: +SKIP
+    >>> journeys(log), transitions(log), step_sankey(log)  # doctest: +SKIP
+    """
+    if isinstance(touchpoints, EventLog):
+        raise ParameterError("event_log() needs the touchpoints frame; this is already an EventLog")
+    return build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                     accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                     channel=channel, as_of=as_of)
+
+
+def _empty(columns: dict[str, Any], note: str) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
+    out.attrs["note"] = note
+    return out
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_days(value: Any, name: str) -> float:
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number of days, got {value!r}") from None
+    if not np.isfinite(days) or days < 0:
+        raise ParameterError(f"{name} must be a non-negative number of days, got {value!r}")
+    return days
+
+
+def _stage_cat(codes: np.ndarray, lifecycle: Lifecycle) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), dtype=lifecycle.dtype)
+
+
+def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(np.asarray(ns, dtype=np.int64), utc=True)
+
+
+def _linear_rank(lifecycle: Lifecycle) -> np.ndarray:
+    """Per stage position: 1 + its position for linear stages, 0 for recurring ones."""
+    return np.array([0 if s.recurring else s.order + 1 for s in lifecycle.stages], dtype=np.int64)
+
+
+def _segmented_max(values: np.ndarray, jcode: np.ndarray, big: int) -> np.ndarray:
+    """Running maximum of non-negative ``values`` (< big) restarting at every journey."""
+    if not len(values):
+        return values
+    offset = jcode * big
+    return np.maximum.accumulate(offset + values) - offset
+
+
+def _flags(log: EventLog, st: Steps, reentry_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """backward, reentry and first_entry flags of every step."""
+    lin = _linear_rank(log.lifecycle)[st.stage] if len(st.stage) else np.zeros(0, dtype=np.int64)
+    big = len(log.lifecycle.ids) + 2
+    running = _segmented_max(lin, st.jcode, big)
+    prev_max = np.r_[0, running[:-1]] if len(running) else running
+    prev_max = np.where(st.first, 0, prev_max)
+    backward = (lin > 0) & (lin < prev_max)
+    first_entry = np.zeros(len(st.stage), dtype=bool)
+    for s in np.flatnonzero(np.bincount(st.stage, minlength=1)):
+        at = np.flatnonzero(st.stage == s)
+        j = st.jcode[at]
+        first_entry[at[np.r_[True, j[1:] != j[:-1]]]] = True
+    prev_stage = np.r_[-1, st.stage[:-1]] if len(st.stage) else st.stage
+    candidate = (lin > 0) & ~first_entry & ~(~st.first & (prev_stage == st.stage))
+    reentry = np.zeros(len(st.stage), dtype=bool)
+    if candidate.any():
+        last_ts = log.ts[st.pos + st.events - 1]  # the last event of each step: collapse makes no difference
+        start_of = st.offsets[st.jcode]
+        positions = np.arange(len(lin))
+        gap = int(round(reentry_days * DAY_NS))
+        for v in np.flatnonzero(np.bincount(lin[candidate])):
+            last = np.maximum.accumulate(np.where(lin >= v, positions, -1))
+            before = np.r_[-1, last[:-1]]
+            ok = candidate & (lin == v) & (before >= start_of)
+            hit = np.flatnonzero(ok)
+            reentry[hit[(st.ts[hit] - last_ts[before[hit]]) >= gap]] = True
+    return backward, reentry, first_entry
+
+
+def _join_paths(stage: np.ndarray, offsets: np.ndarray, lifecycle: Lifecycle) -> np.ndarray:
+    """' > '-joined stage ids of each journey's steps (offsets into ``stage``)."""
+    values = pc.take(pa.array(lifecycle.ids, type=pa.string()), pa.array(stage.astype(np.int32)))
+    lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+    return np.asarray(pc.binary_join(lists, " > ").to_numpy(zero_copy_only=False), dtype=object)
+
+
+@document
+def journey_steps(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+                  collapse: bool = False, reentry_days: float = REENTRY_DAYS,
+                  level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+                  accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+                  start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Every step of every journey, in order.
+
+    Parameters
+    ----------
+    touchpoints : DataFrame or EventLog
+        ``account_id, timestamp, stage`` (``event_id, contact_id, channel, touchpoint``),
+        or the result of :func:`event_log` (then leave out ``lifecycle`` and the filters).
+    lifecycle : Lifecycle
+        Stage order, labels and recurring flags (not needed with an EventLog).
+    collapse : bool, default False
+        Merge consecutive events of one stage into one step.
+    reentry_days : float, default 270
+        Days away from a stage (and every later one) after which entering it again is a re-entry.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        One row per step, sorted by ``journey_id`` and ``step``: ``journey_id``, ``account_id``,
+        ``step`` (1-based), ``stage`` (lifecycle categorical), ``entered_at`` (UTC), ``events``
+        (events in the step), ``touchpoint`` and ``channel`` of its first event (when present),
+        ``days_to_next`` (to the next step's entry; NaN on the last step), ``first_entry``
+        (first time this journey enters the stage), ``backward`` and ``reentry`` flags.
+
+    Examples
+    --------
+    >>> steps = journey_steps(data.touchpoints, data.lifecycle, collapse=True)  # doctest: +SKIP
+    """
+    collapse = _check_bool(collapse, "collapse")
+    reentry_days = _check_days(reentry_days, "reentry_days")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    st = steps_of(log, collapse)
+    backward, reentry, first_entry = _flags(log, st, reentry_days)
+    nxt = st.next_ts()
+    days = np.where(st.last, np.nan, (nxt - st.ts) / DAY_NS)
+    out = {
+        "journey_id": log.ids[st.jcode],
+        ACCOUNT_ID: log.journey_account[st.jcode],
+        "step": st.step + 1,
+        "stage": _stage_cat(st.stage, log.lifecycle),
+        "entered_at": _utc(st.ts),
+        "events": st.events.astype(np.int64),
+    }
+    for col in (TOUCHPOINT, CHANNEL):
+        if col in log.frame.columns:
+            out[col] = log.frame[col].iloc[log.src[st.pos]].to_numpy(dtype=object)
+    out.update(days_to_next=days, first_entry=first_entry, backward=backward, reentry=reentry)
+    frame = pd.DataFrame(out)
+    frame.attrs["note"] = log.note
+    return frame
+
+
+@document
+def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+             collapse: bool = True, reentry_days: float = REENTRY_DAYS,
+             subscriptions: pd.DataFrame | None = None,
+             level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+             accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+             start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """One row per journey: its ordered stage sequence and what happened on it.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journey_steps`.
+    collapse : bool, default True
+        Build ``path`` and ``steps`` from collapsed steps (repeats of a stage merged).
+    reentry_days : float, default 270
+        See :func:`journey_steps`.
+    subscriptions : DataFrame, optional
+        With ``opportunities``, gives each account-level or contact-level journey its
+        account's ``outcome`` (see :func:`account_outcomes`).
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``journey_id``: ``journey_id``, ``account_id``; for opportunities their
+        ``created_at, closed_at, status, type, amount``; ``started_at``, ``ended_at``,
+        ``events``, ``steps``, ``path`` (stage ids joined by " > "), ``first_stage``,
+        ``last_stage``, ``furthest_stage`` (furthest linear stage; missing when only
+        recurring stages occur), ``furthest_at`` (its first entry), ``backward_moves``,
+        ``has_backward``, ``reentries``, ``has_reentry``, ``outcome`` (account and contact
+        level, when ``opportunities`` or ``subscriptions`` are given), and
+        ``entered_<stage>`` for every stage: the first-entry time (NaT when never).
+    """
+    collapse = _check_bool(collapse, "collapse")
+    reentry_days = _check_days(reentry_days, "reentry_days")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    st = steps_of(log, collapse)
+    backward, reentry, first_entry = _flags(log, st, reentry_days)
+    J = log.n_journeys
+    ev_start = log.starts()
+    out: dict[str, Any] = {"journey_id": log.ids, ACCOUNT_ID: log.journey_account}
+    if log.extra is not None:
+        for col in log.extra.columns:
+            out[col] = log.extra[col].to_numpy()
+    if J:
+        first_i, last_i = st.offsets[:-1], st.offsets[1:] - 1
+        lin = _linear_rank(lc)[st.stage]
+        big = len(lc.ids) + 2
+        running = _segmented_max(lin, st.jcode, big)
+        top = running[last_i]
+        # first step at the furthest linear stage
+        at_top = np.flatnonzero((lin == top[st.jcode]) & (lin > 0) & first_entry)
+        furthest_at = np.full(J, np.iinfo(np.int64).min, dtype=np.int64)
+        furthest_at[st.jcode[at_top]] = st.ts[at_top]
+        rank_to_stage = {s.order + 1: s.order for s in lc.stages if not s.recurring}
+        furthest_code = np.array([rank_to_stage.get(int(r), -1) for r in range(big)])[top]
+        out.update(
+            started_at=_utc(log.ts[ev_start[:-1]]), ended_at=_utc(log.ts[ev_start[1:] - 1]),
+            events=np.diff(ev_start).astype(np.int64), steps=np.diff(st.offsets).astype(np.int64),
+            path=_join_paths(st.stage, st.offsets, lc),
+            first_stage=_stage_cat(st.stage[first_i], lc), last_stage=_stage_cat(st.stage[last_i], lc),
+            furthest_stage=_stage_cat(furthest_code, lc),
+            furthest_at=pd.to_datetime(np.where(furthest_at == np.iinfo(np.int64).min, np.iinfo(np.int64).min,
+                                                furthest_at).astype("datetime64[ns]"), utc=True),
+            backward_moves=np.bincount(st.jcode, weights=backward, minlength=J).astype(np.int64),
+            reentries=np.bincount(st.jcode, weights=reentry, minlength=J).astype(np.int64),
+        )
+        out["has_backward"] = out["backward_moves"] > 0
+        out["has_reentry"] = out["reentries"] > 0
+    frame = pd.DataFrame(out) if J else _journeys_empty(lc, log)
+    if J:
+        order = ["journey_id", ACCOUNT_ID, *([] if log.extra is None else list(log.extra.columns)), "started_at",
+                 "ended_at", "events", "steps", "path", "first_stage", "last_stage", "furthest_stage", "furthest_at",
+                 "backward_moves", "has_backward", "reentries", "has_reentry"]
+        frame = frame[order]
+    if log.level != "opportunity" and (opportunities is not None or subscriptions is not None):
+        from .paths_compare import account_outcomes
+
+        outcomes = account_outcomes(opportunities, subscriptions, as_of=log.cutoff)
+        frame["outcome"] = (frame[ACCOUNT_ID].map(outcomes.set_index(ACCOUNT_ID)["outcome"])
+                            .fillna("none").astype(object))
+    for s in lc.ids:
+        col = np.full(J, np.iinfo(np.int64).min, dtype=np.int64)
+        hit = np.flatnonzero(first_entry & (st.stage == lc.order[s]))
+        col[st.jcode[hit]] = st.ts[hit]
+        frame[f"entered_{s}"] = pd.to_datetime(col.astype("datetime64[ns]"), utc=True)
+    frame.attrs["note"] = log.note
+    return frame
+
+
+def _journeys_empty(lc: Lifecycle, log: EventLog) -> pd.DataFrame:
+    cols: dict[str, Any] = {"journey_id": object, ACCOUNT_ID: object}
+    if log.extra is not None:
+        cols.update({c: log.extra[c].dtype for c in log.extra.columns})
+    cols.update({"started_at": "datetime64[ns, UTC]", "ended_at": "datetime64[ns, UTC]", "events": "int64",
+                 "steps": "int64", "path": object, "first_stage": lc.dtype, "last_stage": lc.dtype,
+                 "furthest_stage": lc.dtype, "furthest_at": "datetime64[ns, UTC]", "backward_moves": "int64",
+                 "has_backward": bool, "reentries": "int64", "has_reentry": bool})
+    return _empty(cols, log.note)
+
+
+def _pairs(log: EventLog, collapse: bool):
+    """Steps and, for each two consecutive steps of one journey: from and to stage, journey, days between."""
+    st = steps_of(log, collapse)
+    if len(st.stage) < 2:
+        z = np.zeros(0, dtype=np.int64)
+        return st, z, z, z, np.zeros(0)
+    inside = ~st.first[1:]  # the second step of the pair continues the same journey
+    a, b = st.stage[:-1][inside], st.stage[1:][inside]
+    days = (st.ts[1:] - st.ts[:-1])[inside] / DAY_NS
+    return st, a, b, st.jcode[1:][inside], days
+
+
+def _distinct(groups: np.ndarray, code: np.ndarray, n_codes: int, n_groups: int) -> np.ndarray:
+    """For each code, the number of distinct groups it occurs in."""
+    if not len(code):
+        return np.zeros(n_codes, dtype=np.int64)
+    if n_groups * n_codes <= 60_000_000:
+        seen = np.zeros((n_groups, n_codes), dtype=bool)
+        seen[groups, code] = True
+        return seen.sum(axis=0).astype(np.int64)
+    pair = np.unique(groups.astype(np.int64) * n_codes + code)
+    return np.bincount(pair % n_codes, minlength=n_codes).astype(np.int64)
+
+
+def _direction(lc: Lifecycle, a: str, b: str) -> str:
+    if a == b:
+        return "self"
+    if a in lc.recurring or b in lc.recurring:
+        return "recurring"
+    return "backward" if lc.is_backward(a, b) else "forward"
+
+
+@document
+def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+                collapse: bool = False,
+                level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """From-stage -> to-stage moves between consecutive steps of the same journey.
+
+    Uncollapsed (the default) every pair of consecutive events counts, self-moves
+    included, so ``transitions`` equals a directly-follows graph of the log and sums
+    to events - journeys. Collapsed, repeats are merged first and there are no self-moves.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journey_steps`.
+    collapse : bool, default False
+        Merge consecutive events of one stage first.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by from_stage, to_stage (lifecycle order): ``from_stage``, ``to_stage``
+        (lifecycle categoricals), ``direction`` (forward / backward / self / recurring),
+        ``transitions``, ``journeys`` and ``accounts`` (distinct ones making the move),
+        ``share`` (of the from-stage's exits; sums to 1 per from-stage), ``median_days``
+        and ``p90_days`` (from entering the from-step to entering the to-step).
+    """
+    collapse = _check_bool(collapse, "collapse")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    K = len(lc.ids)
+    st, a, b, jj, dt = _pairs(log, collapse)
+    columns = {"from_stage": lc.dtype, "to_stage": lc.dtype, "direction": object, "transitions": "int64",
+               "journeys": "int64", "accounts": "int64", "share": float, "median_days": float, "p90_days": float}
+    if not len(a):
+        return _empty(columns, log.note or "no journey has two steps")
+    code = a * K + b
+    counts = np.bincount(code, minlength=K * K)
+    by_journey = _distinct(jj, code, K * K, log.n_journeys)
+    if log.level == "account":
+        by_account = by_journey
+    else:
+        acc = _account_codes(log)
+        by_account = _distinct(acc[jj], code, K * K, int(acc.max()) + 1)
+    order = np.argsort(code.astype(np.uint16) if K * K < 65536 else code, kind="stable")
+    bounds = np.r_[0, np.cumsum(counts)]
+    present = np.flatnonzero(counts)
+    med = np.empty(len(present))
+    p90 = np.empty(len(present))
+    for n_, c in enumerate(present):
+        vals = dt[order[bounds[c]:bounds[c + 1]]]
+        med[n_], p90[n_] = np.quantile(vals, [0.5, 0.9])
+    exits = counts.reshape(K, K).sum(axis=1)
+    fa, fb = present // K, present % K
+    frame = pd.DataFrame({
+        "from_stage": _stage_cat(fa, lc), "to_stage": _stage_cat(fb, lc),
+        "direction": [_direction(lc, lc.ids[x], lc.ids[y]) for x, y in zip(fa, fb)],
+        "transitions": counts[present].astype(np.int64), "journeys": by_journey[present],
+        "accounts": by_account[present], "share": counts[present] / exits[fa],
+        "median_days": med, "p90_days": p90,
+    })
+    frame.attrs["note"] = ""
+    return frame
+
+
+def _account_codes(log: EventLog) -> np.ndarray:
+    """Per journey, a code of its account (accounts sorted)."""
+    _, inverse = np.unique(log.journey_account.astype(str), return_inverse=True)
+    return inverse.astype(np.int64)
+
+
+def _fold(counts: np.ndarray, n: int, threshold: float) -> np.ndarray:
+    """True where a node's share of all journeys is below the threshold."""
+    return (counts > 0) & (counts < threshold * n)
+
+
+@document
+def step_sankey(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+                max_steps: int = 6, threshold: float = 0.01, collapse: bool = True,
+                level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Flows from (step k, stage) to (step k+1, stage) over the first ``max_steps`` steps.
+
+    A journey whose last step is k flows to the node ``journey_ended`` (:data:`END`) at
+    step k+1, so the flows out of step k always add up to the journeys with at least k
+    steps. A node (step, stage) holding fewer than ``threshold`` of all journeys is
+    folded into ``other`` (:data:`OTHER`) at that step.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journey_steps`.
+    max_steps : int, default 6
+        Steps shown (2 or more); links go from step 1 to step ``max_steps``.
+    threshold : float, default 0.01
+        Share of all journeys (0 to 1) below which a node is folded into ``other``.
+    collapse : bool, default True
+        Merge consecutive events of one stage into one step first.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by step, source, target (lifecycle order, then ``other``, then
+        ``journey_ended``): ``step`` (the source step, 1-based), ``source``, ``target``
+        (stage id, ``other`` or ``journey_ended``), ``journeys``, ``share_of_source``
+        (of the journeys at the source node; sums to 1 per node) and ``share_of_start``
+        (of all journeys).
+    """
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 2:
+        raise ParameterError(f"max_steps must be a whole number of steps, 2 or more, got {max_steps!r}")
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        raise ParameterError(f"threshold must be a share between 0 and 1, got {threshold!r}") from None
+    if not 0 <= threshold < 1:
+        raise ParameterError(f"threshold must be a share between 0 and 1 (e.g. 0.01), got {threshold!r}")
+    collapse = _check_bool(collapse, "collapse")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    K = len(lc.ids)
+    columns = {"step": "int64", "source": object, "target": object, "journeys": "int64", "share_of_source": float,
+               "share_of_start": float}
+    n = log.n_journeys
+    if not n:
+        return _empty(columns, log.note)
+    st = steps_of(log, collapse)
+    m = int(max_steps)
+    shown = st.step < m
+    node = np.bincount(st.step[shown] * K + st.stage[shown], minlength=m * K).reshape(m, K)
+    folded = _fold(node, n, threshold)
+    W = K + 2  # stage codes, then OTHER = K, END = K + 1
+    src = np.flatnonzero(st.step < m - 1)
+    k_src, s_src = st.step[src], st.stage[src]
+    lab_src = np.where(folded[k_src, s_src], K, s_src)
+    ended = st.last[src]
+    t_stage = st.stage[np.minimum(src + 1, len(st.stage) - 1)]
+    lab_tgt = np.where(ended, K + 1, np.where(folded[k_src + 1, t_stage], K, t_stage))
+    code = (k_src * W + lab_src) * W + lab_tgt
+    flows = np.bincount(code, minlength=(m - 1) * W * W)
+    present = np.flatnonzero(flows)
+    step_i, rest = present // (W * W), present % (W * W)
+    a, b = rest // W, rest % W
+    names = np.array(lc.ids + [OTHER, END], dtype=object)
+    node_total = np.bincount(step_i * W + a, weights=flows[present], minlength=(m - 1) * W)
+    frame = pd.DataFrame({
+        "step": step_i.astype(np.int64) + 1, "source": names[a], "target": names[b],
+        "journeys": flows[present].astype(np.int64),
+        "share_of_source": flows[present] / node_total[step_i * W + a],
+        "share_of_start": flows[present] / n,
+    })
+    frame.attrs["note"] = "" if len(frame) else "no journey has two steps"
+    frame.attrs["stages"] = list(lc.ids)
+    return frame
+
+
+def sankey_nodes(links: pd.DataFrame) -> pd.DataFrame:
+    """The nodes of a :func:`step_sankey` result with their two conversion views.
+
+    Parameters
+    ----------
+    links : DataFrame
+        The result of :func:`step_sankey`.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by step and the links' node order: ``step``, ``stage`` (stage id,
+        ``other`` or ``journey_ended``), ``journeys``, ``share_of_previous_step`` (of the
+        journeys at the previous step; at step 1, of all journeys) and
+        ``share_of_start`` (of all journeys).
+    """
+    need = {"step", "source", "target", "journeys"}
+    if not isinstance(links, pd.DataFrame) or not need <= set(links.columns):
+        raise ParameterError(f"sankey_nodes needs the result of step_sankey (columns {sorted(need)})")
+    cols = {"step": "int64", "stage": object, "journeys": "int64", "share_of_previous_step": float,
+            "share_of_start": float}
+    if links.empty:
+        return _empty(cols, links.attrs.get("note", ""))
+    out_flow = links.groupby(["step", "source"], sort=False)["journeys"].sum()
+    in_flow = links.groupby([links["step"] + 1, "target"], sort=False)["journeys"].sum()
+    first = out_flow.loc[[1]] if 1 in out_flow.index.get_level_values(0) else out_flow.iloc[:0]
+    nodes = pd.concat([first, in_flow]).rename("journeys").reset_index()
+    nodes.columns = ["step", "stage", "journeys"]
+    n = int(first.sum())
+    at_step = nodes[nodes["stage"] != END].groupby("step")["journeys"].sum()
+    prev = nodes["step"].map(lambda k: at_step.get(k - 1, n)).astype(float)
+    nodes["share_of_previous_step"] = nodes["journeys"] / prev
+    nodes["share_of_start"] = nodes["journeys"] / n
+    order = list(links.attrs.get("stages") or sorted(set(links["source"]) | set(links["target"]) - {OTHER, END}))
+    rank = {v: i for i, v in enumerate(order + [OTHER, END])}
+    nodes = (nodes.assign(_r=nodes["stage"].map(rank).fillna(len(rank)), _s=nodes["stage"].astype(str))
+             .sort_values(["step", "_r", "_s"], kind="stable").drop(columns=["_r", "_s"]))
+    return nodes.reset_index(drop=True).astype({"step": "int64", "journeys": "int64"})
+
+
+@document
+def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+             top: int | None = 10, max_steps: int | None = 6, collapse: bool = True,
+             subscriptions: pd.DataFrame | None = None,
+             level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+             accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+             start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """The most frequent paths, with their outcomes.
+
+    B2B journeys are long and nearly all distinct, so a variant is the first
+    ``max_steps`` steps of a journey; a longer journey's variant ends in " > ...".
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journey_steps`.
+    top : int or None, default 10
+        Number of variants returned (None: all; their shares then sum to 1).
+    max_steps : int or None, default 6
+        Steps of a journey that make its variant (None: the whole path).
+    collapse : bool, default True
+        Merge consecutive events of one stage first.
+    subscriptions : DataFrame, optional
+        With ``opportunities``: the outcome columns (see :func:`account_outcomes`). For
+        ``level="opportunity"`` the outcome is the opportunity's status.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by journeys (descending) then variant: ``variant``, ``steps`` (steps in
+        it), ``journeys``, ``share`` (of all journeys), and when outcomes are known one
+        count column per outcome in :data:`OUTCOMES` order and ``win_rate`` (won + churned
+        + expanded, i.e. ever won, over all).
+    """
+    from .paths_compare import OUTCOMES, account_outcomes
+
+    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
+        raise ParameterError(f"top must be a positive whole number or None, got {top!r}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or max_steps < 1):
+        raise ParameterError(f"max_steps must be a positive whole number or None, got {max_steps!r}")
+    collapse = _check_bool(collapse, "collapse")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    if log.level == "opportunity":
+        with_outcome = log.extra is not None and "status" in log.extra.columns
+    else:
+        with_outcome = opportunities is not None or subscriptions is not None
+    columns = {"variant": object, "steps": "int64", "journeys": "int64", "share": float}
+    if with_outcome:
+        columns.update({o: "int64" for o in OUTCOMES}, win_rate=float)
+    if not log.n_journeys:
+        return _empty(columns, log.note)
+    st = steps_of(log, collapse)
+    n_steps = np.diff(st.offsets)
+    keep = st.step < (max_steps if max_steps is not None else np.iinfo(np.int64).max)
+    kept = np.bincount(st.jcode[keep], minlength=log.n_journeys)
+    text = _join_paths(st.stage[keep], np.r_[0, np.cumsum(kept)], log.lifecycle)
+    text = np.where(n_steps > kept, text + " > ...", text)
+    frame = pd.DataFrame({"variant": text, "steps": kept.astype(np.int64)})
+    if with_outcome:
+        if log.level == "opportunity":
+            outcome = log.extra["status"].astype(object).fillna("none").to_numpy()
+        else:
+            table = account_outcomes(opportunities, subscriptions, as_of=log.cutoff).set_index(ACCOUNT_ID)["outcome"]
+            outcome = pd.Series(log.journey_account).map(table).fillna("none").to_numpy()
+        frame["outcome"] = pd.Categorical(outcome, categories=list(OUTCOMES))
+        counts = pd.crosstab(frame["variant"], frame["outcome"], dropna=False).reindex(columns=list(OUTCOMES),
+                                                                                       fill_value=0)
+    grouped = frame.groupby("variant", sort=True).agg(steps=("steps", "first"), journeys=("steps", "size"))
+    grouped["share"] = grouped["journeys"] / log.n_journeys
+    if with_outcome:
+        grouped = grouped.join(counts.astype(np.int64))
+        grouped["win_rate"] = grouped[["won", "churned", "expanded"]].sum(axis=1) / grouped["journeys"]
+    grouped = grouped.reset_index().sort_values(["journeys", "variant"], ascending=[False, True], kind="stable")
+    if top is not None:
+        grouped = grouped.head(int(top))
+    grouped = grouped.reset_index(drop=True).astype({"steps": "int64", "journeys": "int64"})
+    grouped.columns.name = None
+    grouped.attrs["note"] = ""
+    return grouped
+
+
+# re-exported: funnel, stalls, drop-offs, time in stage; outcomes and won vs lost
+from .paths_compare import OUTCOMES, account_outcomes, won_vs_lost  # noqa: E402
+from .paths_funnel import drop_offs, funnel, stalls, time_in_stage  # noqa: E402

@@ -1,0 +1,308 @@
+"""Funnel, stalls, drop-off points and time in stage, from the same ordered journeys.
+
+* :func:`funnel` - journeys reaching each linear stage (ever, and in lifecycle
+  order), stage-to-stage conversion and the median time to reach each stage;
+* :func:`stalls` - where journeys stall: their furthest stage and how long ago they
+  reached it and last moved, as of a date;
+* :func:`drop_offs` - negative touchpoint outcomes (demo no-shows, abandoned forms)
+  and how often journeys still moved on after them;
+* :func:`time_in_stage` - the distribution of days per visit of a stage, per segment.
+
+All are re-exported by :mod:`journeylib.paths`; see there for the order, steps and filters.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError
+from .paths_log import DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, segment_map, steps_of
+from .schema import OUTCOME, TOUCHPOINT
+from .stages import Lifecycle
+
+__all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
+
+DROP_OUTCOMES = ("no_show", "abandoned")
+_BIG = np.iinfo(np.int64).max
+
+
+def _empty(columns: dict[str, Any], note: str) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
+    out.attrs["note"] = note
+    return out
+
+
+def _first_entries(log, st) -> np.ndarray:
+    """J x K first-entry times (int64 ns; max int where never entered)."""
+    K = len(log.lifecycle.ids)
+    first = np.full((log.n_journeys, K), _BIG, dtype=np.int64)
+    for s in np.flatnonzero(np.bincount(st.stage, minlength=1)):
+        at = np.flatnonzero(st.stage == s)
+        j = st.jcode[at]
+        head = np.r_[True, j[1:] != j[:-1]]
+        first[j[head], s] = st.ts[at[head]]
+    return first
+
+
+@document
+def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+           level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+           accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+           start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Journeys reaching each linear stage, and stage-to-stage conversion.
+
+    A journey reaches a stage *in order* when it entered every earlier linear stage
+    first (first-entry times never decrease along the lifecycle). Conversion is
+    in-order: reached_in_order of a stage over reached_in_order of the stage before
+    (of all journeys for the first stage). Recurring stages are not funnel stages.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journeylib.paths.journey_steps`.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        One row per linear stage in lifecycle order: ``stage``, ``journeys`` (all),
+        ``reached``, ``share_reached``, ``reached_in_order``, ``share_in_order``,
+        ``conversion`` and ``median_days_to_reach`` (from the journey's first touchpoint,
+        among those that reached it).
+    """
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    cols = {"stage": lc.dtype, "journeys": "int64", "reached": "int64", "share_reached": float,
+            "reached_in_order": "int64", "share_in_order": float, "conversion": float, "median_days_to_reach": float}
+    n = log.n_journeys
+    if not n:
+        return _empty(cols, log.note)
+    st = steps_of(log, True)
+    first = _first_entries(log, st)
+    began = log.ts[log.starts()[:-1]]
+    linear = [s.order for s in lc.stages if not s.recurring]
+    ok = np.ones(n, dtype=bool)
+    prev_t = began.copy()
+    prev_in_order = n
+    rows = []
+    for s in linear:
+        f = first[:, s]
+        hit = f != _BIG
+        ok = ok & hit & (f >= prev_t)
+        prev_t = np.where(ok, f, prev_t)
+        days = (f[hit] - began[hit]) / DAY_NS
+        in_order = int(ok.sum())
+        rows.append((lc.ids[s], n, int(hit.sum()), hit.mean(), in_order, in_order / n,
+                     in_order / prev_in_order if prev_in_order else np.nan,
+                     float(np.median(days)) if len(days) else np.nan))
+        prev_in_order = in_order
+    out = pd.DataFrame(rows, columns=list(cols))
+    out["stage"] = pd.Categorical(out["stage"], dtype=lc.dtype)
+    out.attrs["note"] = ""
+    return out
+
+
+@document
+def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+           as_of: Any = None, dormant_days: float = 90.0,
+           level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+           accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+           start: Any = None, end: Any = None, channel: Any = None) -> pd.DataFrame:
+    """Where journeys stall: their furthest linear stage, and how long ago, as of a date.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journeylib.paths.journey_steps`.
+    as_of : date-like or Timestamp
+        Required (unless given an EventLog built with it): the date the ages are
+        measured at (nothing later is used).
+    dormant_days : float, default 90
+        A journey with no touchpoint in this many days before as_of is dormant.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        One row per linear stage in lifecycle order that is some journey's furthest:
+        ``stage``, ``journeys``, ``share`` (of journeys with a linear stage),
+        ``median_days_since_reached`` (since first entering it),
+        ``median_days_since_last_touch``, ``dormant`` and ``dormant_share``.
+    """
+    prepared = isinstance(touchpoints, EventLog)
+    if as_of is None and not (prepared and touchpoints.cutoff is not None):
+        raise ParameterError("stalls needs as_of (the date ages are measured at), e.g. as_of=data.cutoff")
+    if prepared and as_of is not None and touchpoints.cutoff != cutoff_ns(as_of):
+        raise ParameterError("as_of differs from the EventLog's: build the log with paths.event_log(..., as_of=...)")
+    try:
+        dormant = float(dormant_days)
+    except (TypeError, ValueError):
+        raise ParameterError(f"dormant_days must be a number of days, got {dormant_days!r}") from None
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=None if prepared else as_of)
+    lc = log.lifecycle
+    cols = {"stage": lc.dtype, "journeys": "int64", "share": float, "median_days_since_reached": float,
+            "median_days_since_last_touch": float, "dormant": "int64", "dormant_share": float}
+    if not log.n_journeys:
+        return _empty(cols, log.note)
+    st = steps_of(log, True)
+    first = _first_entries(log, st)
+    linear = np.array([s.order for s in lc.stages if not s.recurring])
+    reached = first[:, linear] != _BIG
+    has = reached.any(axis=1)
+    top_idx = np.where(has, reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), -1)
+    top = np.where(has, linear[np.maximum(top_idx, 0)], -1)
+    since = (log.cutoff - first[np.arange(log.n_journeys), np.maximum(top, 0)]) / DAY_NS
+    last_touch = (log.cutoff - log.ts[log.starts()[1:] - 1]) / DAY_NS
+    frame = pd.DataFrame({"top": top, "since": since, "idle": last_touch})[has]
+    if frame.empty:
+        return _empty(cols, "no journey reached a linear stage")
+    g = frame.groupby("top", sort=True)
+    out = pd.DataFrame({
+        "stage": pd.Categorical.from_codes(g.size().index.to_numpy(), dtype=lc.dtype),
+        "journeys": g.size().to_numpy().astype(np.int64),
+        "share": g.size().to_numpy() / len(frame),
+        "median_days_since_reached": g["since"].median().to_numpy(),
+        "median_days_since_last_touch": g["idle"].median().to_numpy(),
+        "dormant": g["idle"].apply(lambda x: int((x >= dormant).sum())).to_numpy().astype(np.int64),
+    })
+    out["dormant_share"] = out["dormant"] / out["journeys"]
+    out.attrs["note"] = ""
+    return out
+
+
+@document
+def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+              outcomes: Any = DROP_OUTCOMES,
+              level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+              accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+              start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Drop-off points: touchpoints with a negative outcome, and what followed.
+
+    For every touchpoint name that has one of ``outcomes`` (demo no-shows, abandoned
+    forms...): how many events and journeys, the rate among that touchpoint's events,
+    and the share of journeys that later reached a linear stage beyond the
+    touchpoint's stage after their first such event, next to the same share after the
+    touchpoint's other outcomes.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journeylib.paths.journey_steps`; needs ``touchpoint`` and ``outcome``.
+    outcomes : list of str, default ("no_show", "abandoned")
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by stage, touchpoint and outcome: ``stage``, ``touchpoint``, ``outcome``,
+        ``events``, ``journeys``, ``rate`` (of the touchpoint's events),
+        ``progressed_share`` (of those journeys, share that moved beyond the stage after
+        it) and ``progressed_share_otherwise`` (the same after the touchpoint's other
+        outcomes). Empty, with ``attrs["note"]``, when there is no outcome column or no
+        such outcome.
+    """
+    wanted = as_list(outcomes, "outcomes")
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    cols = {"stage": lc.dtype, "touchpoint": object, "outcome": object, "events": "int64", "journeys": "int64",
+            "rate": float, "progressed_share": float, "progressed_share_otherwise": float}
+    if OUTCOME not in log.frame.columns or TOUCHPOINT not in log.frame.columns:
+        return _empty(cols, "the touchpoints have no outcome column: drop-offs cannot be seen")
+    if not log.n_journeys:
+        return _empty(cols, log.note)
+    outcome = pd.Series(log.frame[OUTCOME].iloc[log.src].to_numpy(dtype=object)).astype("string").str.lower()
+    name = log.frame[TOUCHPOINT].iloc[log.src].to_numpy(dtype=object)
+    bad = outcome.isin(wanted).to_numpy(dtype=bool, na_value=False)
+    if not bad.any():
+        return _empty(cols, f"no touchpoint has the outcome(s) {', '.join(wanted)}")
+    rank = np.array([0 if s.recurring else s.order + 1 for s in lc.stages], dtype=np.int64)[log.stage]
+    # the furthest linear stage after each event, within its journey
+    big = len(lc.ids) + 2
+    rev = (log.n_journeys - log.jcode[::-1]) * big
+    after_incl = (np.maximum.accumulate(rev + rank[::-1]) - rev)[::-1]
+    same_next = np.r_[log.jcode[1:] == log.jcode[:-1], False]
+    after = np.where(same_next, np.r_[after_incl[1:], 0], 0)
+    progressed = after > rank
+    frame = pd.DataFrame({"j": log.jcode, "touchpoint": name, "outcome": outcome.to_numpy(dtype=object, na_value=""),
+                          "bad": bad, "progressed": progressed, "stage": log.stage})
+    pairs = frame.loc[bad, ["stage", "touchpoint"]].drop_duplicates()
+    frame = frame.merge(pairs, on=["stage", "touchpoint"])  # only touchpoints (per stage) that have a drop outcome
+    rows = []
+    total = frame.groupby(["stage", "touchpoint"]).size()
+    for (stage, tp, oc), part in frame[frame["bad"]].groupby(["stage", "touchpoint", "outcome"], sort=True):
+        firsts = part.drop_duplicates("j")
+        other = frame[(frame["stage"] == stage) & (frame["touchpoint"] == tp) & ~frame["bad"]].drop_duplicates("j")
+        rows.append((int(stage), tp, oc, len(part), len(firsts), len(part) / total[(stage, tp)],
+                     firsts["progressed"].mean(), other["progressed"].mean() if len(other) else np.nan))
+    out = pd.DataFrame(rows, columns=list(cols)).sort_values(["stage", "touchpoint", "outcome"], kind="stable")
+    out["stage"] = pd.Categorical.from_codes(out["stage"].to_numpy(), dtype=lc.dtype)
+    out = out.reset_index(drop=True).astype({"events": "int64", "journeys": "int64"})
+    out.attrs["note"] = ""
+    return out
+
+
+@document
+def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
+                  level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+                  accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
+                  start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Days per visit of each stage, per segment when ``segments`` is given.
+
+    A visit is a collapsed step: from entering a stage to entering the next one. A
+    journey's last visit has no end yet and is left out.
+
+    Parameters
+    ----------
+    touchpoints, lifecycle
+        As in :func:`journeylib.paths.journey_steps`.
+%(levels)s
+%(filters)s
+
+    Returns
+    -------
+    DataFrame
+        Sorted by segment and stage: ``segment`` ("(all)" without segments), ``stage``,
+        ``visits``, ``journeys``, ``mean_days``, ``p10_days``, ``p25_days``,
+        ``median_days``, ``p75_days``, ``p90_days``.
+    """
+    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
+                    channel=channel, as_of=as_of)
+    lc = log.lifecycle
+    quant = ("p10_days", "p25_days", "median_days", "p75_days", "p90_days")
+    cols = {"segment": object, "stage": lc.dtype, "visits": "int64", "journeys": "int64", "mean_days": float,
+            **{q: float for q in quant}}
+    if not log.n_journeys:
+        return _empty(cols, log.note)
+    st = steps_of(log, True)
+    closed = ~st.last
+    if not closed.any():
+        return _empty(cols, "no journey has two steps, so no visit has ended")
+    days = ((st.next_ts() - st.ts) / DAY_NS)[closed]
+    seg_map = segment_map(segments, accounts)
+    if seg_map is None:
+        seg = np.full(log.n_journeys, "(all)", dtype=object)
+    else:
+        seg = pd.Series(log.journey_account).map(seg_map).fillna("(none)").to_numpy(dtype=object)
+    frame = pd.DataFrame({"segment": seg[st.jcode[closed]], "stage": st.stage[closed], "j": st.jcode[closed],
+                          "days": days})
+    g = frame.groupby(["segment", "stage"], sort=True)
+    q = g["days"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack()
+    out = pd.DataFrame({"visits": g.size(), "journeys": g["j"].nunique(), "mean_days": g["days"].mean()})
+    out[list(quant)] = q.to_numpy()
+    out = out.reset_index()
+    out["stage"] = pd.Categorical.from_codes(out["stage"].to_numpy(), dtype=lc.dtype)
+    out = out.astype({"visits": "int64", "journeys": "int64"})[list(cols)]
+    out.attrs["note"] = ""
+    return out
