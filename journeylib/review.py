@@ -45,6 +45,7 @@ COMMON_PARAMETERS = ("data_path", "as_of", "month", "output_dir", "config")
 _PACKAGES = ("journeylib", "pandas", "numpy", "pyarrow", "duckdb", "plotly", "papermill", "nbconvert", "lifelines",
              "scikit-learn", "ipykernel")
 _CONTEXT: dict[str, Any] = {"output_dir": None, "notebook": None}
+CELL_TIMEOUT = 900  # seconds one notebook cell may run before the notebook counts as failed (no silent hang)
 
 
 # --------------------------------------------------------------------------- recording
@@ -430,6 +431,7 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
         try:
             papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
                                        progress_bar=False, log_output=False, cwd=str(folder),
+                                       execution_timeout=CELL_TIMEOUT, start_timeout=120,
                                        extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
             entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
