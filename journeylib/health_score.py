@@ -46,7 +46,8 @@ import pandas as pd
 from .errors import ParameterError, did_you_mean
 from .schema import ACCOUNT_ID, TABLES
 
-__all__ = ["HEALTH_COMPONENTS", "DEFAULT_HEALTH_WEIGHTS", "HEALTH_BANDS", "check_weights", "health_score",
+__all__ = ["HEALTH_COMPONENTS", "DEFAULT_HEALTH_WEIGHTS", "HEALTH_BANDS", "check_weights", "parse_weights",
+           "health_score",
            "EXPANSION_SIGNALS", "DEFAULT_EXPANSION_WEIGHTS", "expansion_signals", "expansion_list",
            "EXPANSION_LIST_COLUMNS"]
 
@@ -104,6 +105,29 @@ def check_weights(weights: dict[str, float] | None, defaults: dict[str, float] |
     if sum(out.values()) <= 0:
         raise ParameterError(f"the weights add up to 0; give at least one positive weight ({', '.join(out)})")
     return out
+
+
+def parse_weights(text: str, defaults: dict[str, float] | None = None) -> dict[str, float]:
+    """Weights from a notebook parameter such as ``"usage:0.4, support:0.3"`` (the rest keep their default).
+
+    ``""`` gives the defaults. Raises :class:`ParameterError` for a malformed pair,
+    an unknown name or a bad weight (see :func:`check_weights`).
+
+    Examples
+    --------
+    >>> parse_weights("usage:0.5,engagement:0")["usage"], parse_weights("usage:0.5,engagement:0")["engagement"]
+    (0.5, 0.0)
+    """
+    pairs = {}
+    for part in str(text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition(":")
+        if not sep:
+            raise ParameterError(f"weights are name:weight pairs separated by commas (e.g. usage:0.4,support:0.3); "
+                                 f"got {part.strip()!r}")
+        pairs[name.strip()] = value.strip()
+    return check_weights(pairs, defaults)
 
 
 def _get(f: pd.DataFrame, name: str) -> np.ndarray:

@@ -8,10 +8,10 @@ gives them) and a :class:`~journeylib.stages.Lifecycle` to tidy DataFrames:
 * :func:`journeys` - one row per journey: its path, furthest stage, first-entry time
   of every stage, backward moves and re-entries, and its outcome;
 * :func:`transitions` - from-stage -> to-stage counts, shares of exits, times between;
-* :func:`step_sankey` and :func:`sankey_nodes` - flows between the first steps;
 * :func:`variants` - the most frequent paths and their outcomes;
-* funnel, stalls, drop-offs and time in stage (:mod:`journeylib.paths_funnel`) and
-  won vs lost and outcomes (:mod:`journeylib.paths_compare`), re-exported here.
+* the step Sankey (:mod:`journeylib.paths_sankey`), funnel, stalls, drop-offs and time
+  in stage (:mod:`journeylib.paths_funnel`) and won vs lost and outcomes
+  (:mod:`journeylib.paths_compare`), re-exported here.
 
 **Order.** Events are ordered by journey, timestamp, ``event_id`` (as text, missing
 last), then input order, so ties are deterministic; every output is sorted explicitly.
@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import ParameterError
-from .paths_log import DAY_NS, LEVELS, EventLog, Steps, build_log, document, steps_of
+from .paths_log import DAY_NS, LEVELS, EventLog, Steps, build_log, check_bool, document, empty_result, steps_of
 from .schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from .stages import Lifecycle
 
@@ -57,8 +57,6 @@ __all__ = [
     "LEVELS", "END", "OTHER", "OUTCOMES", "DIRECTIONS", "REENTRY_DAYS",
 ]
 
-END = "journey_ended"  # the Sankey node of journeys that stop
-OTHER = "other"  # the Sankey node small flows are folded into
 DIRECTIONS = ("forward", "backward", "self", "recurring")
 REENTRY_DAYS = 270.0
 
@@ -95,18 +93,6 @@ def event_log(touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, level: str | N
     return build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)
-
-
-def _empty(columns: dict[str, Any], note: str) -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
-    out.attrs["note"] = note
-    return out
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _check_days(value: Any, name: str) -> float:
@@ -212,7 +198,7 @@ def journey_steps(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
     --------
     >>> steps = journey_steps(data.touchpoints, data.lifecycle, collapse=True)  # doctest: +SKIP
     """
-    collapse = _check_bool(collapse, "collapse")
+    collapse = check_bool(collapse, "collapse")
     reentry_days = _check_days(reentry_days, "reentry_days")
     log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                     accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
@@ -273,7 +259,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
         level, when ``opportunities`` or ``subscriptions`` are given), and
         ``entered_<stage>`` for every stage: the first-entry time (NaT when never).
     """
-    collapse = _check_bool(collapse, "collapse")
+    collapse = check_bool(collapse, "collapse")
     reentry_days = _check_days(reentry_days, "reentry_days")
     log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                     accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
@@ -312,7 +298,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
         )
         out["has_backward"] = out["backward_moves"] > 0
         out["has_reentry"] = out["reentries"] > 0
-    frame = pd.DataFrame(out) if J else _journeys_empty(lc, log)
+    frame = pd.DataFrame(out) if J else _journeysempty_result(lc, log)
     if J:
         order = ["journey_id", ACCOUNT_ID, *([] if log.extra is None else list(log.extra.columns)), "started_at",
                  "ended_at", "events", "steps", "path", "first_stage", "last_stage", "furthest_stage", "furthest_at",
@@ -333,7 +319,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     return frame
 
 
-def _journeys_empty(lc: Lifecycle, log: EventLog) -> pd.DataFrame:
+def _journeysempty_result(lc: Lifecycle, log: EventLog) -> pd.DataFrame:
     cols: dict[str, Any] = {"journey_id": object, ACCOUNT_ID: object}
     if log.extra is not None:
         cols.update({c: log.extra[c].dtype for c in log.extra.columns})
@@ -341,7 +327,7 @@ def _journeys_empty(lc: Lifecycle, log: EventLog) -> pd.DataFrame:
                  "steps": "int64", "path": object, "first_stage": lc.dtype, "last_stage": lc.dtype,
                  "furthest_stage": lc.dtype, "furthest_at": "datetime64[ns, UTC]", "backward_moves": "int64",
                  "has_backward": bool, "reentries": "int64", "has_reentry": bool})
-    return _empty(cols, log.note)
+    return empty_result(cols, log.note)
 
 
 def _pairs(log: EventLog, collapse: bool):
@@ -406,7 +392,7 @@ def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
         ``share`` (of the from-stage's exits; sums to 1 per from-stage), ``median_days``
         and ``p90_days`` (from entering the from-step to entering the to-step).
     """
-    collapse = _check_bool(collapse, "collapse")
+    collapse = check_bool(collapse, "collapse")
     log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                     accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                     channel=channel, as_of=as_of)
@@ -416,7 +402,7 @@ def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
     columns = {"from_stage": lc.dtype, "to_stage": lc.dtype, "direction": object, "transitions": "int64",
                "journeys": "int64", "accounts": "int64", "share": float, "median_days": float, "p90_days": float}
     if not len(a):
-        return _empty(columns, log.note or "no journey has two steps")
+        return empty_result(columns, log.note or "no journey has two steps")
     code = a * K + b
     counts = np.bincount(code, minlength=K * K)
     by_journey = _distinct(jj, code, K * K, log.n_journeys)
@@ -450,135 +436,6 @@ def _account_codes(log: EventLog) -> np.ndarray:
     """Per journey, a code of its account (accounts sorted)."""
     _, inverse = np.unique(log.journey_account.astype(str), return_inverse=True)
     return inverse.astype(np.int64)
-
-
-def _fold(counts: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    """True where a node's share of all journeys is below the threshold."""
-    return (counts > 0) & (counts < threshold * n)
-
-
-@document
-def step_sankey(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-                max_steps: int = 6, threshold: float = 0.01, collapse: bool = True,
-                level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
-    """Flows from (step k, stage) to (step k+1, stage) over the first ``max_steps`` steps.
-
-    A journey whose last step is k flows to the node ``journey_ended`` (:data:`END`) at
-    step k+1, so the flows out of step k always add up to the journeys with at least k
-    steps. A node (step, stage) holding fewer than ``threshold`` of all journeys is
-    folded into ``other`` (:data:`OTHER`) at that step.
-
-    Parameters
-    ----------
-    touchpoints, lifecycle
-        As in :func:`journey_steps`.
-    max_steps : int, default 6
-        Steps shown (2 or more); links go from step 1 to step ``max_steps``.
-    threshold : float, default 0.01
-        Share of all journeys (0 to 1) below which a node is folded into ``other``.
-    collapse : bool, default True
-        Merge consecutive events of one stage into one step first.
-%(levels)s
-%(filters)s
-
-    Returns
-    -------
-    DataFrame
-        Sorted by step, source, target (lifecycle order, then ``other``, then
-        ``journey_ended``): ``step`` (the source step, 1-based), ``source``, ``target``
-        (stage id, ``other`` or ``journey_ended``), ``journeys``, ``share_of_source``
-        (of the journeys at the source node; sums to 1 per node) and ``share_of_start``
-        (of all journeys).
-    """
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 2:
-        raise ParameterError(f"max_steps must be a whole number of steps, 2 or more, got {max_steps!r}")
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        raise ParameterError(f"threshold must be a share between 0 and 1, got {threshold!r}") from None
-    if not 0 <= threshold < 1:
-        raise ParameterError(f"threshold must be a share between 0 and 1 (e.g. 0.01), got {threshold!r}")
-    collapse = _check_bool(collapse, "collapse")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
-    lc = log.lifecycle
-    K = len(lc.ids)
-    columns = {"step": "int64", "source": object, "target": object, "journeys": "int64", "share_of_source": float,
-               "share_of_start": float}
-    n = log.n_journeys
-    if not n:
-        return _empty(columns, log.note)
-    st = steps_of(log, collapse)
-    m = int(max_steps)
-    shown = st.step < m
-    node = np.bincount(st.step[shown] * K + st.stage[shown], minlength=m * K).reshape(m, K)
-    folded = _fold(node, n, threshold)
-    W = K + 2  # stage codes, then OTHER = K, END = K + 1
-    src = np.flatnonzero(st.step < m - 1)
-    k_src, s_src = st.step[src], st.stage[src]
-    lab_src = np.where(folded[k_src, s_src], K, s_src)
-    ended = st.last[src]
-    t_stage = st.stage[np.minimum(src + 1, len(st.stage) - 1)]
-    lab_tgt = np.where(ended, K + 1, np.where(folded[k_src + 1, t_stage], K, t_stage))
-    code = (k_src * W + lab_src) * W + lab_tgt
-    flows = np.bincount(code, minlength=(m - 1) * W * W)
-    present = np.flatnonzero(flows)
-    step_i, rest = present // (W * W), present % (W * W)
-    a, b = rest // W, rest % W
-    names = np.array(lc.ids + [OTHER, END], dtype=object)
-    node_total = np.bincount(step_i * W + a, weights=flows[present], minlength=(m - 1) * W)
-    frame = pd.DataFrame({
-        "step": step_i.astype(np.int64) + 1, "source": names[a], "target": names[b],
-        "journeys": flows[present].astype(np.int64),
-        "share_of_source": flows[present] / node_total[step_i * W + a],
-        "share_of_start": flows[present] / n,
-    })
-    frame.attrs["note"] = "" if len(frame) else "no journey has two steps"
-    frame.attrs["stages"] = list(lc.ids)
-    return frame
-
-
-def sankey_nodes(links: pd.DataFrame) -> pd.DataFrame:
-    """The nodes of a :func:`step_sankey` result with their two conversion views.
-
-    Parameters
-    ----------
-    links : DataFrame
-        The result of :func:`step_sankey`.
-
-    Returns
-    -------
-    DataFrame
-        Sorted by step and the links' node order: ``step``, ``stage`` (stage id,
-        ``other`` or ``journey_ended``), ``journeys``, ``share_of_previous_step`` (of the
-        journeys at the previous step; at step 1, of all journeys) and
-        ``share_of_start`` (of all journeys).
-    """
-    need = {"step", "source", "target", "journeys"}
-    if not isinstance(links, pd.DataFrame) or not need <= set(links.columns):
-        raise ParameterError(f"sankey_nodes needs the result of step_sankey (columns {sorted(need)})")
-    cols = {"step": "int64", "stage": object, "journeys": "int64", "share_of_previous_step": float,
-            "share_of_start": float}
-    if links.empty:
-        return _empty(cols, links.attrs.get("note", ""))
-    out_flow = links.groupby(["step", "source"], sort=False)["journeys"].sum()
-    in_flow = links.groupby([links["step"] + 1, "target"], sort=False)["journeys"].sum()
-    first = out_flow.loc[[1]] if 1 in out_flow.index.get_level_values(0) else out_flow.iloc[:0]
-    nodes = pd.concat([first, in_flow]).rename("journeys").reset_index()
-    nodes.columns = ["step", "stage", "journeys"]
-    n = int(first.sum())
-    at_step = nodes[nodes["stage"] != END].groupby("step")["journeys"].sum()
-    prev = nodes["step"].map(lambda k: at_step.get(k - 1, n)).astype(float)
-    nodes["share_of_previous_step"] = nodes["journeys"] / prev
-    nodes["share_of_start"] = nodes["journeys"] / n
-    order = list(links.attrs.get("stages") or sorted(set(links["source"]) | set(links["target"]) - {OTHER, END}))
-    rank = {v: i for i, v in enumerate(order + [OTHER, END])}
-    nodes = (nodes.assign(_r=nodes["stage"].map(rank).fillna(len(rank)), _s=nodes["stage"].astype(str))
-             .sort_values(["step", "_r", "_s"], kind="stable").drop(columns=["_r", "_s"]))
-    return nodes.reset_index(drop=True).astype({"step": "int64", "journeys": "int64"})
 
 
 @document
@@ -624,7 +481,7 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
                                   or max_steps < 1):
         raise ParameterError(f"max_steps must be a positive whole number or None, got {max_steps!r}")
-    collapse = _check_bool(collapse, "collapse")
+    collapse = check_bool(collapse, "collapse")
     log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                     accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                     channel=channel, as_of=as_of)
@@ -636,7 +493,7 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     if with_outcome:
         columns.update({o: "int64" for o in OUTCOMES}, win_rate=float)
     if not log.n_journeys:
-        return _empty(columns, log.note)
+        return empty_result(columns, log.note)
     st = steps_of(log, collapse)
     n_steps = np.diff(st.offsets)
     keep = st.step < (max_steps if max_steps is not None else np.iinfo(np.int64).max)
@@ -667,6 +524,7 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     return grouped
 
 
-# re-exported: funnel, stalls, drop-offs, time in stage; outcomes and won vs lost
+# re-exported: Sankeys; funnel, stalls, drop-offs, time in stage; outcomes and won vs lost
 from .paths_compare import OUTCOMES, account_outcomes, won_vs_lost  # noqa: E402
 from .paths_funnel import drop_offs, funnel, stalls, time_in_stage  # noqa: E402
+from .paths_sankey import END, OTHER, sankey_nodes, step_sankey  # noqa: E402

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .paths_log import DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, segment_map, steps_of
+from .paths_log import (DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, empty_result, segment_map,
+                        steps_of)
 from .schema import OUTCOME, TOUCHPOINT
 from .stages import Lifecycle
 
@@ -26,12 +27,6 @@ __all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
 
 DROP_OUTCOMES = ("no_show", "abandoned")
 _BIG = np.iinfo(np.int64).max
-
-
-def _empty(columns: dict[str, Any], note: str) -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
-    out.attrs["note"] = note
-    return out
 
 
 def _first_entries(log, st) -> np.ndarray:
@@ -81,7 +76,7 @@ def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
             "reached_in_order": "int64", "share_in_order": float, "conversion": float, "median_days_to_reach": float}
     n = log.n_journeys
     if not n:
-        return _empty(cols, log.note)
+        return empty_result(cols, log.note)
     st = steps_of(log, True)
     first = _first_entries(log, st)
     began = log.ts[log.starts()[:-1]]
@@ -151,7 +146,7 @@ def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
     cols = {"stage": lc.dtype, "journeys": "int64", "share": float, "median_days_since_reached": float,
             "median_days_since_last_touch": float, "dormant": "int64", "dormant_share": float}
     if not log.n_journeys:
-        return _empty(cols, log.note)
+        return empty_result(cols, log.note)
     st = steps_of(log, True)
     first = _first_entries(log, st)
     linear = np.array([s.order for s in lc.stages if not s.recurring])
@@ -163,7 +158,7 @@ def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
     last_touch = (log.cutoff - log.ts[log.starts()[1:] - 1]) / DAY_NS
     frame = pd.DataFrame({"top": top, "since": since, "idle": last_touch})[has]
     if frame.empty:
-        return _empty(cols, "no journey reached a linear stage")
+        return empty_result(cols, "no journey reached a linear stage")
     g = frame.groupby("top", sort=True)
     out = pd.DataFrame({
         "stage": pd.Categorical.from_codes(g.size().index.to_numpy(), dtype=lc.dtype),
@@ -218,14 +213,14 @@ def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | Non
     cols = {"stage": lc.dtype, "touchpoint": object, "outcome": object, "events": "int64", "journeys": "int64",
             "rate": float, "progressed_share": float, "progressed_share_otherwise": float}
     if OUTCOME not in log.frame.columns or TOUCHPOINT not in log.frame.columns:
-        return _empty(cols, "the touchpoints have no outcome column: drop-offs cannot be seen")
+        return empty_result(cols, "the touchpoints have no outcome column: drop-offs cannot be seen")
     if not log.n_journeys:
-        return _empty(cols, log.note)
+        return empty_result(cols, log.note)
     outcome = pd.Series(log.frame[OUTCOME].iloc[log.src].to_numpy(dtype=object)).astype("string").str.lower()
     name = log.frame[TOUCHPOINT].iloc[log.src].to_numpy(dtype=object)
     bad = outcome.isin(wanted).to_numpy(dtype=bool, na_value=False)
     if not bad.any():
-        return _empty(cols, f"no touchpoint has the outcome(s) {', '.join(wanted)}")
+        return empty_result(cols, f"no touchpoint has the outcome(s) {', '.join(wanted)}")
     rank = np.array([0 if s.recurring else s.order + 1 for s in lc.stages], dtype=np.int64)[log.stage]
     # the furthest linear stage after each event, within its journey
     big = len(lc.ids) + 2
@@ -284,11 +279,11 @@ def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
     cols = {"segment": object, "stage": lc.dtype, "visits": "int64", "journeys": "int64", "mean_days": float,
             **{q: float for q in quant}}
     if not log.n_journeys:
-        return _empty(cols, log.note)
+        return empty_result(cols, log.note)
     st = steps_of(log, True)
     closed = ~st.last
     if not closed.any():
-        return _empty(cols, "no journey has two steps, so no visit has ended")
+        return empty_result(cols, "no journey has two steps, so no visit has ended")
     days = ((st.next_ts() - st.ts) / DAY_NS)[closed]
     seg_map = segment_map(segments, accounts)
     if seg_map is None:

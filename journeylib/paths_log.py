@@ -29,7 +29,7 @@ from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, S
 from .stages import Lifecycle, load_lifecycle
 
 __all__ = ["EventLog", "Steps", "build_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "document",
-           "as_list", "segment_map", "cutoff_ns", "empty_note"]
+           "as_list", "segment_map", "cutoff_ns", "empty_note", "empty_result", "check_bool"]
 
 LEVELS = ("account", "contact", "opportunity")
 DAY_NS = 86_400 * 10**9
@@ -77,6 +77,20 @@ def document(func):
     func.__doc__ = (func.__doc__.replace("%(levels)s", LEVEL_DOC.strip("\n"))
                     .replace("%(filters)s", FILTER_DOC.strip("\n")))
     return func
+
+
+def empty_result(columns: dict[str, Any], note: str) -> pd.DataFrame:
+    """An empty result with its documented columns and ``attrs["note"]`` saying why it is empty."""
+    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
+    out.attrs["note"] = note
+    return out
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A True/False option (a clear error for anything else)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def as_list(value: Any, name: str) -> list[str] | None:
@@ -301,6 +315,11 @@ def _order(key: np.ndarray, ts: np.ndarray, event_id: pd.Series | None,
 class EventLog:
     """Filtered touchpoints in journey order, as arrays.
 
+    Built by :func:`journeylib.paths.event_log` (and inside every path function); any
+    path function accepts it in place of the touchpoints, so several analyses of one
+    selection sort it once. It keeps a reference to the input frame: build it again
+    after changing that frame.
+
     Attributes
     ----------
     lifecycle : Lifecycle
@@ -339,12 +358,6 @@ class EventLog:
     @property
     def n_journeys(self) -> int:
         return len(self.ids)
-
-    def column(self, name: str) -> np.ndarray | None:
-        """Values of an input column per event (journey order), or None when absent."""
-        if name not in self.frame.columns:
-            return None
-        return self.frame[name].iloc[self.src].to_numpy(dtype=object, na_value=None)
 
     def starts(self) -> np.ndarray:
         """Offsets of each journey's first event (length n_journeys + 1)."""

@@ -709,6 +709,7 @@ def test_churn_notebook_records_what_the_library_computes(tmp_path, sample):
         assert rec["backtest_brier"][day] == pytest.approx(models, abs=1e-12)
     assert rec["top_drivers"] == bt.drivers_["feature"].head(5).tolist()
     assert rec["model"] == rec["model_used"] == "gbm" and rec["horizon_days"] == 90
+    assert rec["health_weights"] == hs.DEFAULT_HEALTH_WEIGHTS
     assert rec["accounts_scored"] == int((snaps["snapshot"] == snaps["snapshot"].max()).sum())
     risk = pd.read_csv(folder / "risk_list.csv", dtype={"account_id": str})
     assert list(risk.columns) == churn.RISK_LIST_COLUMNS and len(risk) == rec["risk_list_rows"]
@@ -738,6 +739,16 @@ def test_churn_notebook_rejects_an_unknown_model(tmp_path):
         papermill.execute_notebook(str(REPO / "notebooks" / "04_churn_risk.ipynb"), str(tmp_path / "out.ipynb"),
                                    parameters={"model": "gmb", "output_dir": str(tmp_path)}, kernel_name="python3",
                                    progress_bar=False, cwd=str(REPO / "notebooks"))
+
+
+def test_health_weights_parameter_parsing():
+    assert hs.parse_weights("") == hs.DEFAULT_HEALTH_WEIGHTS
+    assert hs.parse_weights(" usage:0.5 , engagement:0 ") == {**hs.DEFAULT_HEALTH_WEIGHTS, "usage": 0.5,
+                                                               "engagement": 0.0}
+    with pytest.raises(ParameterError, match=r"name:weight pairs .* got 'usage=0.4'"):
+        hs.parse_weights("usage=0.4")
+    with pytest.raises(ParameterError, match=r"unknown weight 'suport' \(did you mean 'support'\?\)"):
+        hs.parse_weights("suport:1")
 
 
 # ----------------------------------------------------------------------------- recovery of the planted truth

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ def make_log(rows, columns=("account_id", "timestamp", "stage", "event_id")) -> 
     """Rows of (account, time, stage[, event_id, ...]) -> a touchpoints frame (times in UTC)."""
     rows = [tuple(r) + (None,) * (len(columns) - len(r)) for r in rows]
     frame = pd.DataFrame(rows, columns=list(columns))
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
     return frame
 
 
@@ -607,6 +606,43 @@ def test_won_vs_lost_recovers_the_strongest_planted_channel_effects(sample):
     assert channel.loc["display", "lift"] < 1 and channel.loc["display", "significant"]
     assert (w["difference"].abs().diff().dropna() <= 1e-12).all()  # sorted by effect
     assert "contract_signed" not in set(w.loc[w["dimension"] == "touchpoint", "value"])
+
+
+def test_planted_scenarios_show_up_on_another_seed():
+    from journeylib import synth
+
+    ds = synth.generate(4000, seed=21, end_date="2026-10-31")
+    tp = ds.tables["touchpoints"]
+    stage, problem = LC.assign(tp["touchpoint"], tp["channel"], tp["stage"])
+    assert (problem == "").all()
+    tp = tp.assign(stage=stage)
+    j = paths.journeys(tp, LC).set_index("journey_id")
+    scen = ds.truth["scenarios"].set_index("account_id")["scenario"].reindex(j.index)
+    rate = j.groupby(scen)["has_reentry"].mean()
+    assert (scen == "lost_then_won").sum() >= 200 and rate["lost_then_won"] >= 0.98
+    assert rate["standard"] < 0.06 and rate["churned_after_one_year"] < 0.06
+    w = paths.won_vs_lost(tp, ds.tables["opportunities"], LC, contacts=ds.tables["contacts"])
+    channel = w[w["dimension"] == "channel"].set_index("value")
+    assert channel.loc["partner", "lift"] > 1.5 and channel.loc["partner", "significant"]
+    assert channel.loc["display", "lift"] < 1 and channel.loc["display", "significant"]
+
+
+def test_nothing_after_as_of_changes_a_result():
+    cut = "2026-01-05"
+    later = make_log([("A1", "2026-01-06", "expansion", "z1"), ("A2", "2026-01-05T23:59:59.999", "advocacy", "z2"),
+                      ("A9", "2026-02-01", "awareness", "z3")])
+    moved = T1.assign(stage=np.where(T1["timestamp"] > pd.Timestamp("2026-01-05T23:59:59.999999999", tz=UTC),
+                                     "renewal", T1["stage"]))
+    opps = pd.DataFrame({"opportunity_id": ["O1"], "account_id": ["A1"], "created_at": [ts("2026-01-02")],
+                         "closed_at": [ts("2026-01-07")], "status": ["won"]})
+    for func in (paths.journeys, paths.transitions, paths.step_sankey, paths.variants, paths.funnel,
+                 paths.time_in_stage, paths.journey_steps):
+        base = func(T1, LC, as_of=cut)
+        pd.testing.assert_frame_equal(func(pd.concat([T1, later[later["account_id"] != "A2"]]), LC, as_of=cut), base)
+        pd.testing.assert_frame_equal(func(moved, LC, as_of=cut), base)
+    j = paths.journeys(T1, LC, opportunities=opps, as_of=cut)
+    assert j.set_index("journey_id").loc["A1", "outcome"] == "open"  # closed after as_of: still open then
+    assert paths.account_outcomes(opps, None, as_of=cut).values.tolist() == [["A1", "open"]]
 
 
 def test_sample_figures_follow_the_lifecycle(sample):
