@@ -3,8 +3,9 @@
 Each notebook contributes its part with :func:`journeylib.review.record_section`
 (a title, a few sentences, headline numbers, the names of figures it recorded
 with :func:`~journeylib.review.record_figure`, small tables). :func:`build_deck`
-collects the sections of a review folder in notebook order, so a new notebook
-joins the deck without any change here.
+collects the sections of a review folder in order, so a new notebook joins the
+deck without any change here; parts recorded under the same title (e.g. "What
+changed since last month", filled by several notebooks) form one section.
 
 The file opens offline: plotly.js, styles and fonts (system fonts only) are
 inline, no MathJax, no widget loader, no external URL is requested. Every string
@@ -22,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["build_deck", "read_sections", "DECK_NAME"]
+__all__ = ["build_deck", "read_sections", "group_sections", "DECK_NAME"]
 
 DECK_NAME = "deck.html"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -60,14 +61,36 @@ table.dataframe th { background: #f0f3f6; }
 
 
 def read_sections(folder: "str | Path") -> list[dict]:
-    """The deck sections a review folder holds, in notebook order."""
+    """The deck section parts a review folder holds, in deck order.
+
+    Each part is one ``sections/*.json`` file (:func:`journeylib.review.record_section`);
+    ``order`` (default 50) then the file name sort them.
+    """
     folder = Path(folder)
     sections = []
     for path in sorted((folder / "sections").glob("*.json")):
         section = json.loads(path.read_text(encoding="utf-8"))
-        section.setdefault("notebook", path.stem)
+        section.setdefault("notebook", path.stem.split("--")[0])
+        section["file"] = path.stem
         sections.append(section)
-    return sorted(sections, key=lambda s: (s.get("order") if s.get("order") is not None else 50, s["notebook"]))
+    return sorted(sections, key=lambda s: (s.get("order") if s.get("order") is not None else 50, s["file"]))
+
+
+def group_sections(parts: list[dict]) -> list[dict]:
+    """Parts with the same title joined into one section (in the order of their first part).
+
+    Returns
+    -------
+    list of dict with ``title``, ``id`` (HTML id from the first part's file name) and ``parts``.
+    """
+    groups: dict[str, dict] = {}
+    for part in parts:
+        title = str(part.get("title", part["notebook"]))
+        if title not in groups:
+            groups[title] = {"title": title, "id": "section-" + re.sub(r"[^A-Za-z0-9_-]", "-", part["file"]),
+                             "parts": []}
+        groups[title]["parts"].append(part)
+    return list(groups.values())
 
 
 def _redact(text: str, include_pii: bool) -> str:
@@ -132,7 +155,7 @@ def _previous_headlines(folder: Path, month: str | None) -> dict[tuple[str, str]
     if prev_folder.is_dir():
         for section in read_sections(prev_folder):
             for h in section.get("headlines", []):
-                out[(section["notebook"], h["label"])] = h.get("value")
+                out[(section["file"], h["label"])] = h.get("value")
     return out
 
 
@@ -166,9 +189,9 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
     month_label = pd.Period(month, freq="M").strftime("%B %Y") if month else ""
     parts = [f'<header class="deck"><h1>{esc(title)}{(" — " + esc(month_label)) if month_label else ""}</h1>'
              f'<p>Data as of {esc(str(manifest.get("as_of", "")))}</p></header>']
+    groups = group_sections(sections)
     toc = ['<a href="#headlines">Headlines</a>'] + [
-        f'<a href="#section-{esc(s["notebook"])}">{esc(s.get("title", s["notebook"]))}</a>' for s in sections
-    ] + ['<a href="#methods">Methods</a>']
+        f'<a href="#{esc(g["id"])}">{esc(g["title"])}</a>' for g in groups] + ['<a href="#methods">Methods</a>']
     parts.append(f'<nav class="toc">{"".join(toc)}</nav><main>')
 
     cards = []
@@ -176,7 +199,7 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         for h in s.get("headlines", []):
             if not h.get("headline", True):
                 continue
-            change, cls = _change(h.get("value"), previous.get((s["notebook"], h["label"])), h.get("unit", ""),
+            change, cls = _change(h.get("value"), previous.get((s["file"], h["label"])), h.get("unit", ""),
                                   h.get("better", ""))
             cards.append(f'<div class="card"><div class="label">{esc(h["label"])}</div>'
                          f'<div class="value">{esc(_format(h.get("value"), h.get("unit", "")))}</div>'
@@ -185,13 +208,14 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
                  + (f'<div class="cards">{"".join(cards)}</div>' if cards else '<p class="note">No headline numbers were recorded.</p>')
                  + "</section>")
 
-    for s in sections:
-        body = [f'<h2>{esc(s.get("title", s["notebook"]))}</h2>']
-        for para in s.get("text", []):
-            body.append(f"<p>{esc(_redact(para, include_pii))}</p>")
-        body += [_figure_html(folder, s["notebook"], name, include_pii) for name in s.get("figures", [])]
-        body += [_table_html(t, include_pii) for t in s.get("tables", [])]
-        parts.append(f'<section class="deck-section" id="section-{esc(s["notebook"])}">{"".join(body)}</section>')
+    for g in groups:
+        body = [f'<h2>{esc(g["title"])}</h2>']
+        for s in g["parts"]:
+            for para in s.get("text", []):
+                body.append(f"<p>{esc(_redact(para, include_pii))}</p>")
+            body += [_figure_html(folder, s["notebook"], name, include_pii) for name in s.get("figures", [])]
+            body += [_table_html(t, include_pii) for t in s.get("tables", [])]
+        parts.append(f'<section class="deck-section" id="{esc(g["id"])}">{"".join(body)}</section>')
 
     nb_rows = "".join(
         f'<tr><td>{esc(n["notebook"])}</td><td class="{"" if n["status"] == "ok" else "status-failed"}">'

@@ -36,10 +36,12 @@ from .errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
 __all__ = [
     "configure", "record", "record_figure", "read_results", "read_figure", "run_review", "ReviewResult",
     "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end", "check_notebook_parameters",
-    "models_dir", "record_section",
+    "models_dir", "record_section", "CHANGES_SECTION",
 ]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+#: Title of the deck section that notebooks fill with what changed since last month.
+CHANGES_SECTION = "What changed since last month"
 # Every notebook declares these in its `parameters` cell; the review passes them.
 COMMON_PARAMETERS = ("data_path", "as_of", "month", "output_dir", "config")
 _PACKAGES = ("journeylib", "pandas", "numpy", "pyarrow", "duckdb", "plotly", "papermill", "nbconvert", "lifelines",
@@ -151,8 +153,12 @@ def record_figure(name: str, fig) -> Path:
 
 def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]" = (),
                    tables: "dict[str, pd.DataFrame] | None" = None, headlines: "list[dict] | dict | None" = None,
-                   order: int | None = None) -> Path:
+                   order: int | None = None, part: str = "") -> Path:
     """Record this notebook's section of the leadership deck.
+
+    Sections with the same title are shown as one, their parts in ``order``: a notebook
+    adds to a shared section (e.g. :data:`CHANGES_SECTION`) by recording a ``part``
+    under its title.
 
     Parameters
     ----------
@@ -171,12 +177,18 @@ def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]
         (False keeps it out of the deck's top cards).
     order : int, optional
         Position among sections (default 50; the notebook name breaks ties).
+    part : str, optional
+        Name of a second (third, ...) section of the same notebook, letters, digits,
+        '_' or '-'; default: the notebook's main section.
 
     Returns
     -------
-    Path of the section file (``OUTPUT_DIR/sections/NOTEBOOK.json``).
+    Path of the section file (``OUTPUT_DIR/sections/NOTEBOOK.json``, or
+    ``NOTEBOOK--PART.json`` for a part).
     """
     folder, notebook = _where()
+    if part and not re.match(r"^[A-Za-z0-9_\-]+$", part):
+        raise ParameterError(f"section part {part!r} must be letters, digits, '_' or '-'")
     if isinstance(text, str):
         text = [text]
     if isinstance(headlines, dict):
@@ -190,7 +202,7 @@ def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]
     missing = [f for f in section["figures"] if not (folder / "figures" / notebook / f"{f}.json").exists()]
     if missing:
         raise ParameterError(f"record_section: figures {missing} were not recorded; call record_figure first")
-    path = folder / "sections" / f"{notebook}.json"
+    path = folder / "sections" / (f"{notebook}--{part}.json" if part else f"{notebook}.json")
     _atomic_write(path, json.dumps(section, indent=2, sort_keys=True, allow_nan=False))
     return path
 
@@ -366,7 +378,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     if data_param and "://" not in data_param and not data_param.startswith("env:"):
         data_param = str(Path(data_param).resolve())
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
-    paths = _notebooks(folder, only, cfg)
+    paths = _in_need_order(_notebooks(folder, only, cfg))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JourneyWarning)
@@ -391,20 +403,12 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     try:
-        run = lambda path: _run_notebook(path, tmp, final, folder, params, kernel_name)  # noqa: E731
         if jobs > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # processes, not threads: each kernel client keeps its own event loop and sockets
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_run_notebook, p, tmp, final, folder, params, kernel_name) for p in paths]
-                for fut in futures:
-                    result.notebooks.append(fut.result())
-                    bar.update(1)
+            entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1))
+            result.notebooks.extend(entries[p.stem] for p in paths)
         else:
             for path in paths:
-                result.notebooks.append(run(path))
+                result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
                 bar.update(1)
         bar.close()
         _finish(result, tmp, final, out, month, as_of, params, journey, include_pii)
@@ -413,6 +417,53 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def notebook_needs(path: Path) -> list[str]:
+    """Notebooks whose outputs this one reads: ``metadata.journeylib.needs`` (names without ``.ipynb``)."""
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {}).get("journeylib", {})
+    except (OSError, ValueError, AttributeError):
+        return []  # an unreadable notebook fails later, with its own message
+    return [str(n) for n in meta.get("needs", [])] if isinstance(meta, dict) else []
+
+
+def _in_need_order(paths: list[Path]) -> list[Path]:
+    """``paths`` reordered so each notebook comes after those it needs (stable otherwise)."""
+    names = {p.stem for p in paths}
+    needs = {p.stem: [n for n in notebook_needs(p) if n in names] for p in paths}
+    ordered: list[Path] = []
+    pending = list(paths)
+    while pending:
+        ready = [p for p in pending if all(n in {q.stem for q in ordered} for n in needs[p.stem])]
+        if not ready:
+            raise ParameterError("notebooks need each other in a cycle: " + ", ".join(
+                f"{p.stem} needs {', '.join(needs[p.stem])}" for p in pending))
+        ordered.append(ready[0])
+        pending.remove(ready[0])
+    return ordered
+
+
+def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: Path, params: dict,
+                  kernel_name: str, done_one) -> dict[str, dict]:
+    """Run notebooks ``jobs`` at a time, each after the notebooks it needs (when they are in this run)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    names = {p.stem for p in paths}
+    needs = {p.stem: [n for n in notebook_needs(p) if n in names] for p in paths}
+    pending, running, entries = list(paths), {}, {}
+    # processes, not threads: each kernel client keeps its own event loop and sockets
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while pending or running:
+            for path in [p for p in pending if all(n in entries for n in needs[p.stem])][:jobs - len(running)]:
+                pending.remove(path)
+                running[pool.submit(_run_notebook, path, tmp, final, folder, params, kernel_name)] = path.stem
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                entries[running.pop(fut)] = fut.result()
+                done_one()
+    return entries
 
 
 def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict, kernel_name: str) -> dict:

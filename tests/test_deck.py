@@ -11,6 +11,7 @@ import pytest
 
 from journeylib import review
 from journeylib.deck import build_deck
+from journeylib.errors import ParameterError
 
 XSS = "<img src=x onerror=alert(1)>"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -94,3 +95,26 @@ def test_deck_in_headless_chromium_offline(tmp_path):
     assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
     assert errors == [] and dialogs == []
     assert (tmp_path / "deck.png").stat().st_size > 10_000
+
+
+def test_parts_with_one_title_form_one_section(tmp_path):
+    out = tmp_path / "2026-10"
+    review.configure(str(out), notebook="20_risk")
+    review.record_section("Risk", text=["Main risk section."])
+    review.record_section(review.CHANGES_SECTION, text=["Risk moved."], order=5, part="changes",
+                          tables={"Moves": pd.DataFrame({"status": ["saved"], "accounts": [3]})})
+    review.configure(str(out), notebook="10_personas")
+    review.record_section(review.CHANGES_SECTION, text=["Personas grew."], order=5, part="changes",
+                          headlines=[{"label": "New accounts", "value": 4}])
+    with pytest.raises(ParameterError, match="section part 'a b' must be letters"):
+        review.record_section("x", part="a b")
+    assert sorted(p.name for p in (out / "sections").iterdir()) == [
+        "10_personas--changes.json", "20_risk--changes.json", "20_risk.json"]
+    deck = build_deck(out).read_text()
+    assert deck.count("<h2>What changed since last month</h2>") == 1
+    assert deck.count('href="#section-10_personas--changes"') == 1 and 'id="section-10_personas--changes"' in deck
+    changed = deck.split('id="section-10_personas--changes">', 1)[1].split("</section>", 1)[0]
+    assert changed.index("Personas grew.") < changed.index("Risk moved.") < changed.index("<h3>Moves</h3>")
+    assert "Main risk section." not in changed and 'id="section-20_risk"' in deck
+    assert deck.index("What changed since last month</a>") < deck.index(">Risk</a>")
+    assert '<div class="label">New accounts</div><div class="value">4</div>' in deck

@@ -41,8 +41,10 @@ def test_months():
         review.month_end("202610")
 
 
-def _notebook(path: Path, source: str, params: str | None) -> None:
+def _notebook(path: Path, source: str, params: str | None, needs: list[str] | None = None) -> None:
     nb = nbformat.v4.new_notebook()
+    if needs:
+        nb.metadata["journeylib"] = {"needs": needs}
     if params is not None:
         nb.cells.append(nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}))
     nb.cells.append(nbformat.v4.new_code_cell(source))
@@ -148,6 +150,30 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
         if path.is_file():
             assert str(db) not in path.read_text(errors="ignore"), path
     assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
+
+
+def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
+    """With --jobs 2, 03_reader waits for 02_slow_writer although a worker is free; order holds without jobs too."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write = ("import time, pathlib\ntime.sleep(4)\n"
+             "pathlib.Path(output_dir, 'written.txt').write_text('yes')")
+    read = ("import pathlib\nfrom journeylib import review\nreview.configure(output_dir, notebook='03_reader')\n"
+            "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists())")
+    _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON)
+    _notebook(nbs / "02_slow_writer.ipynb", write, COMMON)
+    _notebook(nbs / "03_reader.ipynb", read, COMMON, needs=["02_slow_writer", "09_not_in_this_run"])
+    data = make_source()
+    for jobs in (2, 1):
+        result = review.run_review(month="2026-10", data=str(data), out=tmp_path / f"jobs{jobs}", notebooks_dir=nbs,
+                                   progress=False, jobs=jobs)
+        assert [n["notebook"] for n in result.notebooks] == ["01_quick", "02_slow_writer", "03_reader"]
+        assert review.read_results(result.folder, "03_reader") == {"seen": True}, jobs
+    _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
+    _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
+    _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])
+    with pytest.raises(ParameterError, match="notebooks need each other in a cycle: 01_quick needs 03_reader"):
+        review.run_review(month="2026-10", data=str(data), out=tmp_path / "cycle", notebooks_dir=nbs, progress=False)
 
 
 def test_parallel_jobs_give_the_same_numbers(tmp_path):

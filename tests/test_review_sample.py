@@ -1,0 +1,134 @@
+"""The whole monthly review on the bundled sample, run once: every section, what changed, no personal data, a browser."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import journeylib
+from journeylib import changes, churn, features, review, segments
+from journeylib.synth import XSS_ACCOUNT_NAME
+
+from conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Journey paths", "Personas",
+            "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def sample_copy(tmp_path_factory):
+    """The sample with every account named like an HTML injection, so every name in the deck tests the escaping."""
+    folder = tmp_path_factory.mktemp("sample") / "sample"
+    shutil.copytree(REPO / "data" / "sample", folder)
+    accounts = pd.read_csv(folder / "accounts.csv.gz", dtype=str, keep_default_na=False)
+    accounts["name"] = [f"{XSS_ACCOUNT_NAME} {i}" for i in range(len(accounts))]
+    accounts.to_csv(folder / "accounts.csv.gz", index=False, compression="gzip")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sample_review(tmp_path_factory, sample_copy):
+    out = tmp_path_factory.mktemp("reports")
+    result = review.run_review(month="2026-10", data=str(sample_copy), out=out, progress=False, jobs=2)
+    assert not result.failed, result.failed
+    return result
+
+
+def test_every_section_in_order(sample_review):
+    deck = sample_review.deck.read_text(encoding="utf-8")
+    titles = [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<h2>(.*?)</h2>", deck)]
+    assert titles == SECTIONS
+    manifest = json.loads((sample_review.folder / "manifest.json").read_text())
+    assert [n["notebook"] for n in manifest["notebooks"]] == [
+        "00_data_health", "01_personas", "02_journey_paths", "03_time_to_value", "04_churn_risk",
+        "06_stage_scorecard"]
+
+
+def test_what_changed_is_what_the_library_computes(sample_review, sample_copy):
+    folder = sample_review.folder
+    data = journeylib.load(sample_copy, as_of="2026-10-31")
+    snaps = churn.build_snapshots(data)
+    day = changes.previous_month_end(data.as_of)
+    moves = changes.risk_moves(changes.previous_scores(snaps, day),
+                               churn.ChurnModel("gbm").fit(snaps).score(churn.latest_snapshot(snaps), reasons=False))
+    summary = changes.risk_move_summary(moves)
+    rec = review.read_results(folder, "04_churn_risk")
+    assert rec["previous_day"] == "2026-09-30"
+    recorded = pd.DataFrame(rec["risk_moves"]["data"], columns=rec["risk_moves"]["columns"])
+    assert recorded["accounts"].tolist() == summary["accounts"].tolist()
+    assert sorted(rec["newly_at_risk"]) == sorted(moves.loc[moves["status"] == "newly at risk", "account_id"])
+    assert sorted(rec["saved"]) == sorted(moves.loc[moves["status"] == "saved", "account_id"])
+    # churned since last month: customers at September's end without a subscription at October's end
+    churned = changes.churned_since(data, day)
+    assert int(summary.set_index("status").loc["churned", "accounts"]) == int(churned["churned"].sum()) > 0
+    check = pd.DataFrame(rec["prediction_check"]["data"], columns=rec["prediction_check"]["columns"])
+    assert check.set_index("band").loc["all", "churned"] == int(churned["churned"].sum())
+
+    # personas: the saved model applied to features as of last month and now
+    model = segments.PersonaModel.load(review.models_dir(str(folder)))
+    now = model.assign(features.account_features(data))
+    before = model.assign(features.account_features(data, as_of=day))
+    expected = changes.persona_moves(before, now)
+    got = review.read_results(folder, "01_personas")["persona_changes"]
+    got = pd.DataFrame(got["data"], columns=got["columns"])
+    assert got["accounts_now"].tolist() == expected["accounts_now"].tolist()
+    assert got["accounts_before"].tolist() == expected["accounts_before"].tolist()
+    assert got["new_accounts"].sum() == len(set(now["account_id"]) - set(before["account_id"])) > 0
+
+    deck = sample_review.deck.read_text(encoding="utf-8")
+    part = deck.split("<h2>What changed since last month</h2>", 1)[1].split("</section>", 1)[0]
+    assert part.index("customers are newly at risk") < part.index("Persona sizes now")
+    assert "Last month&#x27;s predictions against what happened" in part
+
+
+def test_no_personal_data_in_any_output(sample_review, sample_copy):
+    contacts = journeylib.load(sample_copy, as_of="2026-10-31").tables["contacts"]
+    names = set(contacts["name"].dropna()) - {""}
+    emails = set(contacts["email"].dropna()) - {""}
+    outputs = [p for p in sample_review.folder.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".csv")]
+    assert sample_review.deck in outputs
+    deck = sample_review.deck.read_text(encoding="utf-8")
+    assert not [n for n in names if n in deck] and not [e for e in emails if e in deck]
+    assert not re.search(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.example\b", deck)
+    for path in outputs:
+        if path.suffix == ".csv" and path.name != "quarantine.csv":
+            assert not {"name", "email"} & set(pd.read_csv(path, nrows=0).columns), path
+
+
+@pytest.mark.browser
+def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
+    from playwright.sync_api import sync_playwright
+
+    requests, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(sample_review.deck.as_uri())
+        assert [t.strip() for t in page.locator("section.deck-section > h2").all_inner_texts()] == SECTIONS
+        page.wait_for_selector("#fig-02_journey_paths-step_sankey .main-svg", timeout=30_000)
+        assert page.locator("#fig-02_journey_paths-step_sankey .sankey-link").count() > 10
+        assert page.locator("#fig-02_journey_paths-step_sankey .sankey-node").count() > 5
+        page.wait_for_selector("#fig-03_time_to_value-value_by_plan .main-svg", timeout=30_000)
+        assert page.locator("#fig-03_time_to_value-value_by_plan .scatterlayer .trace").count() >= 3
+        shown = page.locator("#section-04_churn_risk").inner_text()
+        assert shown.count(XSS_ACCOUNT_NAME) >= 10  # the risk and expansion lists' names, shown as text
+        assert page.locator("img").count() == 0
+        page.screenshot(path=str(tmp_path / "sample_deck.png"), full_page=True)
+        browser.close()
+    assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
+    assert errors == [] and dialogs == []
+    assert (tmp_path / "sample_deck.png").stat().st_size > 50_000
