@@ -772,28 +772,63 @@ def test_model_recovers_the_planted_churn_truth():
     assert ours["brier_skill"] >= 0.5 * oracle["brier_skill"], (ours["brier_skill"], oracle["brier_skill"])
     assert 0.8 <= ours["calibration_slope"] <= 1.25, ours["calibration_slope"]
 
-    # drivers: each planted driver with a material effect on the true 90-day probability is a top driver
+    # drivers, measured against an oracle that knows the planted hazard. Its 90-day log hazard is the linear fit of
+    # log(-log(1 - p_churn_90d)) on the planted drivers (accounts the hazard applies to); elsewhere (scenario
+    # overrides) it is p_churn_90d itself. A driver's oracle importance is the drop in the *expected* ROC-AUC (each
+    # account churning with probability p_churn_90d: no label noise) when the features expressing the driver are
+    # shuffled across the test accounts; ours is permutation_drivers with the same groups.
+    from scipy.stats import spearmanr
     from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import roc_auc_score
 
-    drivers = churn.permutation_drivers(model, test, n_repeats=5).set_index("feature")
     expresses = {"seat_utilisation": ["seat_utilisation"], "active_users_trend": ["active_users_trend"],
                  "high_priority_tickets_90d": ["high_priority_tickets_90d"],
                  "nps_detractor": ["nps_detractor", "nps_latest"], "exec_engaged_180d": ["exec_engaged_180d"],
-                 "plan_starter": ["plan"], "plan_enterprise": ["plan"],
-                 "renewal_month": ["days_to_renewal", "renewal_month", "renewal_in_horizon"]}
-    assert set(expresses) == set(ds.truth["churn_drivers"]["drivers"])
+                 "plan": ["plan"], "renewal_month": ["days_to_renewal", "renewal_month", "renewal_in_horizon"]}
+    assert set(expresses) - {"plan"} | {"plan_starter", "plan_enterprise"} == set(ds.truth["churn_drivers"]["drivers"])
+
+    def planted(f):
+        return pd.DataFrame({
+            "seat_utilisation": f["seat_utilisation"], "active_users_trend": f["active_users_trend"],
+            "high_priority_tickets_90d": f["high_priority_tickets_90d"], "nps_detractor": f["nps_detractor"],
+            "exec_engaged_180d": f["exec_engaged_180d"], "plan_starter": (f["plan"] == "starter") * 1.0,
+            "plan_enterprise": (f["plan"] == "enterprise") * 1.0, "renewal_month": f["renewal_in_horizon"]})
+
+    hazard_applies = ["standard", "lost_then_won"]  # the other scenarios override the planted hazard
     k = snaps.merge(truth, on=["account_id", "snapshot"]).merge(ds.truth["scenarios"], on="account_id")
-    k = k[k["scenario"].isin(["standard", "lost_then_won"])]  # the accounts the planted hazard applies to
-    X = pd.DataFrame({
-        "seat_utilisation": k["seat_utilisation"], "active_users_trend": k["active_users_trend"],
-        "high_priority_tickets_90d": k["high_priority_tickets_90d"], "nps_detractor": k["nps_detractor"],
-        "exec_engaged_180d": k["exec_engaged_180d"], "plan_starter": (k["plan"] == "starter") * 1.0,
-        "plan_enterprise": (k["plan"] == "enterprise") * 1.0, "renewal_month": k["renewal_in_horizon"]})
-    log_hazard = np.log(-np.log1p(-k["p_churn_90d"].clip(1e-9, 1 - 1e-9)))
-    effect = pd.Series(np.abs(LinearRegression().fit(X, log_hazard).coef_) * X.std().to_numpy(), index=X.columns)
-    material = effect[effect >= 0.15].index
-    # the active-user trend moves the 90-day outcome little (it reverts month to month): the one exception
-    assert set(effect.index) - set(material) == {"active_users_trend"}, effect.round(3).to_dict()
+    k = k[k["scenario"].isin(hazard_applies)]
+    fit = LinearRegression().fit(planted(k), np.log(-np.log1p(-k["p_churn_90d"].clip(1e-9, 1 - 1e-9))))
+    m = m.merge(ds.truth["scenarios"], on="account_id")
+    p_true, n = m["p_churn_90d"].to_numpy(), len(m)
+    applies = m["scenario"].isin(hazard_applies).to_numpy()
+
+    def oracle_p(f):
+        return np.where(applies, -np.expm1(-np.exp(fit.predict(planted(f)))), p_true)
+
+    def expected_auc(score):
+        return roc_auc_score(np.r_[np.ones(n), np.zeros(n)], np.r_[score, score],
+                             sample_weight=np.r_[p_true, 1 - p_true])
+
+    rng = np.random.default_rng(0)
+    base = expected_auc(oracle_p(m))
+
+    def oracle_drop(cols):
+        perm = rng.permutation(n)
+        return base - expected_auc(oracle_p(m.assign(**{c: m[c].to_numpy()[perm] for c in cols})))
+
+    oracle_imp = pd.Series({g: np.mean([oracle_drop(cols) for _ in range(5)]) for g, cols in expresses.items()})
+    our_imp = churn.permutation_drivers(model, test, n_repeats=5, groups=expresses).set_index("feature")["importance"]
+    our_imp = our_imp[oracle_imp.index]
+    both = pd.DataFrame({"oracle": oracle_imp, "ours": our_imp}).round(4).to_dict()
+    # a driver costing the oracle under a tenth of the strongest one is immaterial: only the active-user trend, which
+    # acts on the first month of the 90 days only and whose month-to-month changes are uncorrelated
+    material = oracle_imp.index[oracle_imp >= 0.1 * oracle_imp.max()]
+    assert set(oracle_imp.index) - set(material) == {"active_users_trend"}, both
+    # every material driver is a top global driver; the immaterial ones matter less to us than every material one;
+    # and we order the planted drivers like the oracle (a random order of 7 reaches rho 0.6 one time in 12)
+    drivers = churn.permutation_drivers(model, test, n_repeats=5).set_index("feature")
     for driver in material:
         best = int(drivers.loc[expresses[driver], "rank"].min())
         assert best <= 12, (driver, best, drivers["rank"].head(15).to_dict())
+    assert our_imp[material].min() > our_imp.drop(material).max(), both
+    assert spearmanr(our_imp, oracle_imp).statistic >= 0.6, both
