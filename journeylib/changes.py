@@ -26,6 +26,7 @@ import pandas as pd
 
 from .errors import ParameterError, did_you_mean
 from .schema import ACCOUNT_ID
+from .timeparse import date_parameter
 
 __all__ = ["MOVE_STATUSES", "previous_month_end", "previous_scores", "risk_moves", "risk_move_summary",
            "accounts_with_status", "churned_since", "prediction_check", "persona_moves", "risk_change_sentences", "persona_change_sentences"]
@@ -39,10 +40,7 @@ def previous_month_end(as_of: Any) -> pd.Timestamp:
     >>> str(previous_month_end("2026-10-31").date()), str(previous_month_end("2026-10-15").date())
     ('2026-09-30', '2026-09-30')
     """
-    try:
-        day = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"as_of must be a date like '2026-10-31'; got {as_of!r}") from exc
+    day = date_parameter(as_of, "as_of")
     if day.tzinfo is not None:
         day = day.tz_localize(None)
     return (day.normalize().replace(day=1) - pd.Timedelta(days=1)).normalize()

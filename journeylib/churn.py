@@ -100,6 +100,7 @@ from .errors import JourneyDataError, ParameterError, did_you_mean
 from .health_score import health_score
 from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from .stages import Lifecycle, default_lifecycle
+from .timeparse import date_parameter
 
 __all__ = [
     "FEATURES", "MODELS", "CALIBRATIONS", "REASON_GROUPS", "check_model", "snapshot_dates", "snapshot_features",
@@ -199,15 +200,9 @@ def _check_horizon(horizon_days: Any) -> int:
 
 
 def _day(value: Any, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from None
-    if ts is pd.NaT:
-        raise ParameterError(f"{name} is missing; give a date (YYYY-MM-DD)")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+    """A date parameter as a naive day."""
+    ts = date_parameter(value, name)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 
 def _unpack(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], str, pd.Timestamp | None, Lifecycle]:

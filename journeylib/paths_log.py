@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from .errors import ParameterError, did_you_mean
 from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
 from .stages import Lifecycle, load_lifecycle
+from .timeparse import date_parameter
 
 __all__ = ["EventLog", "Steps", "build_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "document",
            "as_list", "segment_map", "cutoff_ns", "empty_note", "empty_result", "check_bool"]
@@ -120,12 +121,8 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
 
 
 def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(f"{name} {value!r} is not a date or timestamp (e.g. '2026-10-31')") from None
-    if ts is pd.NaT:
-        raise ParameterError(f"{name} is missing (NaT); give a date such as '2026-10-31'")
+    """A date or timestamp parameter in UTC (a naive one read as UTC)."""
+    ts = date_parameter(value, name)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 

@@ -9,11 +9,12 @@ other layouts (``31/10/2026``).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_times", "end_of_day"]
+__all__ = ["parse_times", "end_of_day", "date_parameter"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -143,3 +144,22 @@ def end_of_day(day: "str | pd.Timestamp", tz: str = "UTC") -> pd.Timestamp:
         ts = ts.tz_localize(tz)
     local = ts.tz_convert(tz).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
     return local.tz_convert("UTC")
+
+
+def date_parameter(value: Any, name: str) -> pd.Timestamp:
+    """A date or timestamp given as a parameter (``as_of``, ``start``, a snapshot), checked.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, when ``value`` is not a date or is missing.
+    """
+    from .errors import ParameterError
+
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} {value!r} is not a date or timestamp (e.g. '2026-10-31')") from None
+    if ts is pd.NaT:
+        raise ParameterError(f"{name} is missing; give a date such as '2026-10-31'")
+    return ts

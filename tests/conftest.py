@@ -1,11 +1,43 @@
-"""Shared test helpers: tiny hand-written sources."""
+"""Shared test helpers: tiny hand-written sources, and a headless Chromium that records what a page asks for."""
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@contextmanager
+def chromium_page(path: Path):
+    """Open ``path`` in headless Debian chromium at 1366x768; yield (page, seen).
+
+    ``seen`` collects every ``requests`` URL, console and page ``errors`` and ``dialogs``.
+    Skips (with the reason) where chromium is absent; ``.ci/run`` installs it.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
+    from playwright.sync_api import sync_playwright
+
+    seen = {"requests": [], "errors": [], "dialogs": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on("request", lambda r: seen["requests"].append(r.url))
+            page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+            page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+            page.goto(path.as_uri())
+            yield page, seen
+        finally:
+            browser.close()
+    seen["external"] = [u for u in seen["requests"] if not u.startswith(("file://", "data:", "blob:"))]
 
 ACCOUNTS = """account_id,name,industry,created_at
 A1,Acme,software,2025-01-01

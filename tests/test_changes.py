@@ -26,7 +26,7 @@ def test_previous_month_end():
     assert str(changes.previous_month_end("2026-10-31").date()) == "2026-09-30"
     assert str(changes.previous_month_end("2026-03-01").date()) == "2026-02-28"
     assert str(changes.previous_month_end(pd.Timestamp("2026-01-15", tz="Europe/Berlin")).date()) == "2025-12-31"
-    with pytest.raises(ParameterError, match="as_of must be a date"):
+    with pytest.raises(ParameterError, match="as_of .last month. is not a date or timestamp"):
         changes.previous_month_end("last month")
 
 

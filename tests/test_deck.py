@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,8 +12,9 @@ from journeylib import review
 from journeylib.deck import build_deck
 from journeylib.errors import ParameterError
 
+from conftest import chromium_page
+
 XSS = "<img src=x onerror=alert(1)>"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _month(folder: Path, month: str, accounts: int, churn: float, name: str = "Acme") -> Path:
@@ -69,31 +69,15 @@ def test_no_external_resources_in_the_markup(tmp_path):
 
 @pytest.mark.browser
 def test_deck_in_headless_chromium_offline(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
-    from playwright.sync_api import sync_playwright
-
     _month(tmp_path, "2026-09", accounts=100, churn=0.05, name=XSS)
     deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04, name=XSS))
-    requests, errors, dialogs = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(deck.as_uri())
+    with chromium_page(deck) as (page, seen):
         page.wait_for_selector("#fig-10_demo-bars .main-svg", timeout=20_000)
         assert page.locator("#fig-10_demo-bars .bars path").count() == 2  # two bars drawn with data
         assert page.locator("section#headlines .card").count() == 2
         assert XSS in page.locator("#section-10_demo").inner_text()  # shown as text
         page.screenshot(path=str(tmp_path / "deck.png"), full_page=True)
-        browser.close()
-    assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
-    assert errors == [] and dialogs == []
+    assert seen["external"] == [] and seen["errors"] == [] and seen["dialogs"] == []
     assert (tmp_path / "deck.png").stat().st_size > 10_000
 
 

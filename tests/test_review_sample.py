@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,9 +12,8 @@ import journeylib
 from journeylib import changes, churn, features, review, segments
 from journeylib.synth import XSS_ACCOUNT_NAME
 
-from conftest import REPO
+from conftest import REPO, chromium_page
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Journey paths", "Personas",
             "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
 pytestmark = pytest.mark.notebook
@@ -103,21 +101,7 @@ def test_no_personal_data_in_any_output(sample_review, sample_copy):
 
 @pytest.mark.browser
 def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it with apt)")
-    from playwright.sync_api import sync_playwright
-
-    requests, errors, dialogs = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(sample_review.deck.as_uri())
+    with chromium_page(sample_review.deck) as (page, seen):
         assert [t.strip() for t in page.locator("section.deck-section > h2").all_inner_texts()] == SECTIONS
         page.wait_for_selector("#fig-02_journey_paths-step_sankey .main-svg", timeout=30_000)
         assert page.locator("#fig-02_journey_paths-step_sankey .sankey-link").count() > 10
@@ -128,7 +112,5 @@ def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
         assert shown.count(XSS_ACCOUNT_NAME) >= 10  # the risk and expansion lists' names, shown as text
         assert page.locator("img").count() == 0
         page.screenshot(path=str(tmp_path / "sample_deck.png"), full_page=True)
-        browser.close()
-    assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
-    assert errors == [] and dialogs == []
+    assert seen["external"] == [] and seen["errors"] == [] and seen["dialogs"] == []
     assert (tmp_path / "sample_deck.png").stat().st_size > 50_000
