@@ -112,5 +112,10 @@ def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
         assert shown.count(XSS_ACCOUNT_NAME) >= 10  # the risk and expansion lists' names, shown as text
         assert page.locator("img").count() == 0
         page.screenshot(path=str(tmp_path / "sample_deck.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1366, width  # no horizontal scrolling on a 1366x768 laptop
+        page.pdf(path=str(tmp_path / "sample_deck.pdf"), format="A4", print_background=True)
     assert seen["external"] == [] and seen["errors"] == [] and seen["dialogs"] == []
     assert (tmp_path / "sample_deck.png").stat().st_size > 50_000
+    pdf = (tmp_path / "sample_deck.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 5  # printed, several pages
