@@ -1,0 +1,673 @@
+"""As-of snapshots: the features of every active account at a snapshot day, and their churn labels.
+
+Part of :mod:`journeylib.churn`; import the public names from there.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import JourneyDataError, ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
+from ..stages import Lifecycle, default_lifecycle
+from ..timeparse import date_parameter
+
+
+def _col(table: str, name: str) -> str:
+    """A contract column name, checked against the schema (column names live there)."""
+    return TABLES[table].column(name).name
+
+
+# contract columns used here
+_NAME, _OWNER, _CREATED = _col("accounts", "name"), _col("accounts", "owner"), _col("accounts", "created_at")
+_S_START, _S_END = _col("subscriptions", "start_date"), _col("subscriptions", "end_date")
+_S_MRR, _S_PLAN, _S_SEATS = _col("subscriptions", "mrr"), _col("subscriptions", "plan"), \
+    _col("subscriptions", "seats_purchased")
+_U_DATE, _U_ACTIVE = _col("usage", "date"), _col("usage", "active_users")
+_U_SEATS, _U_FEATURE = _col("usage", "seats_used"), _col("usage", "feature")
+_T_OPENED, _T_RESOLVED = _col("tickets", "opened_at"), _col("tickets", "resolved_at")
+_T_PRIORITY, _T_CSAT = _col("tickets", "priority"), _col("tickets", "csat")
+_V_DATE, _V_KIND, _V_SCORE = _col("surveys", "date"), _col("surveys", "kind"), _col("surveys", "score")
+_C_ROLE, _C_DEPT = _col("contacts", "role"), _col("contacts", "department")
+_O_CREATED, _O_CLOSED, _O_TYPE = _col("opportunities", "created_at"), _col("opportunities", "closed_at"), \
+    _col("opportunities", "type")
+
+#: Contact roles counted as the economic buyer / executive sponsor, and as champions
+#: (compared lower-case with spaces and hyphens read as underscores).
+EXEC_ROLES = ("economic_buyer", "executive_sponsor")
+CHAMPION_ROLES = ("champion",)
+HIGH_PRIORITIES = ("high", "urgent")
+
+#: Snapshot features (name -> short description), in output order.
+FEATURES: dict[str, str] = {
+    "plan": "plan of the latest-started active subscription",
+    "mrr": "MRR of the active subscriptions",
+    "seats_purchased": "seats of the active subscriptions",
+    "tenure_days": "days since the first subscription start",
+    "days_to_renewal": "days to the next renewal anniversary",
+    "renewal_month": "renewal anniversary before the next month end",
+    "renewal_in_horizon": "renewal anniversary within the horizon",
+    "seat_utilisation": "seats used / seats purchased",
+    "seat_use_change_60d": "relative change of seats used over 60 days",
+    "active_users": "weekly active users (mean of 4 weeks)",
+    "active_user_ratio": "active users / seats purchased",
+    "active_users_trend": "log ratio of active users, last 4 weeks vs the 4 before",
+    "feature_breadth_90d": "product features in use (90 days)",
+    "days_since_usage": "days since the last usage row",
+    "tickets_90d": "tickets opened (90 days)",
+    "high_priority_tickets_90d": "high or urgent tickets (90 days)",
+    "open_tickets": "tickets open",
+    "resolution_days_180d": "median days to resolve (180 days)",
+    "ticket_csat_180d": "ticket CSAT (180 days)",
+    "nps_latest": "latest NPS",
+    "nps_detractor": "latest NPS <= 6",
+    "csat_latest": "latest CSAT survey",
+    "ces_180d": "customer effort score (180 days)",
+    "exec_engaged_180d": "economic buyer engaged (180 days)",
+    "champion_quiet_days": "days since the champion's last touchpoint",
+    "champion_quiet_60d": "champion quiet for over 60 days",
+    "contacts_engaged_90d": "contacts engaged (90 days)",
+    "touchpoints_90d": "touchpoints (90 days)",
+    "new_departments_90d": "new departments active (90 days)",
+    "related_accounts": "parent and business-unit accounts",
+    "open_expansion_opportunity": "expansion opportunity open",
+    "presale_days": "days from the first touchpoint to the first subscription",
+}
+#: Prefix of the buying-journey features: ``presale_<stage>`` = touchpoints of that
+#: lifecycle stage before the first subscription start (one per stage of the lifecycle).
+PRESALE_PREFIX = "presale_"
+_CATEGORICAL = ("plan", "persona")
+MODELS = ("gbm", "logistic", "health")
+CALIBRATIONS = ("sigmoid", "isotonic", "none")
+LABEL, KNOWN, SNAPSHOT = "churned", "outcome_known", "snapshot"
+
+_DAY = 86_400 * 10**9  # nanoseconds
+_LO = np.iinfo(np.int64).min
+_OPEN = np.iinfo(np.int64).max
+
+
+# =========================================================================== inputs
+def check_model(model: str) -> str:
+    """Validate a model name (``"gbm"``, ``"logistic"`` or ``"health"``)."""
+    if model not in MODELS:
+        raise ParameterError(f"model must be one of {', '.join(MODELS)}; got {model!r}"
+                             f"{did_you_mean(str(model), MODELS)}")
+    return model
+
+
+def _check_horizon(horizon_days: Any) -> int:
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, (int, np.integer)) or horizon_days < 1:
+        raise ParameterError(f"horizon_days must be a whole number of days >= 1; got {horizon_days!r}")
+    return int(horizon_days)
+
+
+def _day(value: Any, name: str) -> pd.Timestamp:
+    """A date parameter as a naive day."""
+    ts = date_parameter(value, name)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+
+
+def _unpack(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], str, pd.Timestamp | None, Lifecycle]:
+    """(tables, tz, as_of day, lifecycle) from a JourneyData or a mapping of table name -> DataFrame."""
+    lifecycle = getattr(data, "lifecycle", None) or default_lifecycle()
+    if hasattr(data, "tables") and hasattr(data, "as_of"):
+        tables, tz = dict(data.tables), getattr(data, "tz", "UTC")
+        day = _day(as_of, "as_of") if as_of is not None else _day(data.as_of, "as_of")
+        if day > _day(data.as_of, "as_of"):
+            raise ParameterError(f"as_of {day.date()} is after the data's as_of {data.as_of.date()}; "
+                                 "load the data with the later as_of")
+    elif isinstance(data, Mapping):
+        tables, tz = {k: v for k, v in data.items()}, "UTC"
+        day = _day(as_of, "as_of") if as_of is not None else None
+    else:
+        raise ParameterError("data must be a JourneyData (journeylib.load) or a dict of tables; "
+                             f"got {type(data).__name__}")
+    if tables.get("accounts") is None:
+        raise JourneyDataError("churn analysis needs the 'accounts' table; it is missing "
+                               f"(tables given: {', '.join(k for k, v in tables.items() if v is not None)})")
+    if tables.get("subscriptions") is None:  # no customers: every result is empty (see inputs_note)
+        tables["subscriptions"] = pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES["subscriptions"].names})
+    return tables, tz, day, lifecycle
+
+
+def inputs_note(data: Any) -> str:
+    """One plain sentence on the inputs the churn analysis misses ("" when all are there).
+
+    Without ``subscriptions`` there are no customers and every churn result is empty;
+    without usage, tickets, surveys, contacts or opportunities the features from them
+    are missing (NaN) and the model does without them.
+    """
+    tables = dict(data.tables) if hasattr(data, "tables") else dict(data)
+    if tables.get("subscriptions") is None or len(tables["subscriptions"]) == 0:
+        return ("No subscriptions table (or no rows): there are no customers to score, so the churn sections "
+                "below are empty.")
+    missing = [t for t in ("usage", "tickets", "surveys", "contacts", "opportunities") if tables.get(t) is None]
+    if missing:
+        return f"Missing {', '.join(missing)}: the features from {'it' if len(missing) == 1 else 'them'} are left out."
+    return ""
+
+
+def _cutoff(day: pd.Timestamp, tz: str) -> int:
+    """First instant of the day after ``day`` in ``tz``, as UTC nanoseconds."""
+    nxt = (day + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return int(nxt.tz_convert("UTC").value)
+
+
+def _ns(frame: pd.DataFrame, col: str, table: str, missing: int) -> np.ndarray:
+    """A timestamp column as int64 UTC nanoseconds (``missing`` for NaT)."""
+    if col not in frame:
+        return np.full(len(frame), missing, dtype=np.int64)
+    s = frame[col]
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif not pd.api.types.is_datetime64_dtype(s.dtype):
+        if s.notna().any():
+            raise JourneyDataError(f"{table}.{col} must hold timestamps (dtype {s.dtype}); load the data with "
+                                   "journeylib.load, which converts them")
+        return np.full(len(frame), missing, dtype=np.int64)
+    out = s.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    out[out == _LO] = missing
+    return out
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _text(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), None, dtype=object)
+    return frame[col].astype(object).where(frame[col].notna(), None).to_numpy(dtype=object)
+
+
+def _role(values: np.ndarray) -> np.ndarray:
+    return np.array([str(v).strip().lower().replace(" ", "_").replace("-", "_") if v is not None else ""
+                     for v in values], dtype=object)
+
+
+def _personas(personas: pd.DataFrame | None) -> pd.Series | None:
+    if personas is None:
+        return None
+    if not isinstance(personas, pd.DataFrame) or not {ACCOUNT_ID, "persona"} <= set(personas.columns):
+        got = list(personas.columns) if isinstance(personas, pd.DataFrame) else type(personas).__name__
+        raise ParameterError(f"personas must be a DataFrame with columns account_id, persona; got {got}")
+    p = personas.drop_duplicates(ACCOUNT_ID, keep="first")
+    return pd.Series(p["persona"].astype(object).to_numpy(), index=p[ACCOUNT_ID].astype(str).to_numpy())
+
+
+# =========================================================================== prepared tables
+class _Prepared:
+    """The tables as sorted numpy arrays keyed by an integer account code.
+
+    Built once for many snapshots: it only reorganises rows (rows after ``as_of`` are
+    dropped, later end dates read as still open); every time filter happens in
+    :meth:`features`, per snapshot.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame | None], tz: str, as_of: pd.Timestamp | None,
+                 lifecycle: Lifecycle):
+        self.tz = tz
+        self.presale_names = [PRESALE_PREFIX + sid for sid in lifecycle.ids]
+        self.as_of = as_of
+        cut = _cutoff(as_of, tz) if as_of is not None else _OPEN
+        acc = tables["accounts"]
+        self.index = pd.Index(acc[ACCOUNT_ID].astype(str)).drop_duplicates()
+        acc = acc.drop_duplicates(ACCOUNT_ID, keep="first")
+        self.ids = self.index.to_numpy(dtype=object)
+        n = self.n = len(self.ids)
+        self.a_created = _ns(acc, _CREATED, "accounts", _LO)
+        parent = acc[PARENT_ACCOUNT_ID].astype(object) if PARENT_ACCOUNT_ID in acc else pd.Series([None] * n)
+        self.parent = self.index.get_indexer(parent.where(parent.notna(), "\x00").astype(str))
+
+        def code(frame: pd.DataFrame) -> np.ndarray:
+            return self.index.get_indexer(frame[ACCOUNT_ID].astype(str))
+
+        # subscriptions, by (account, start)
+        sub = tables["subscriptions"]
+        c, st, en = code(sub), _ns(sub, _S_START, "subscriptions", _OPEN), _ns(sub, _S_END, "subscriptions", _OPEN)
+        en = np.where(en >= cut, _OPEN, en)
+        keep = (c >= 0) & (st < cut)
+        o = np.lexsort((st[keep], c[keep]))
+        self.s_code, self.s_start, self.s_end = c[keep][o], st[keep][o], en[keep][o]
+        self.s_mrr = np.nan_to_num(_num(sub, _S_MRR)[keep][o])
+        self.s_seats = _num(sub, _S_SEATS)[keep][o]
+        self.s_plan = _text(sub, _S_PLAN)[keep][o]
+        # first subscription start of each account (a start before a snapshot is decided by earlier rows)
+        self.first_start = np.full(n, _OPEN, dtype=np.int64)
+        np.minimum.at(self.first_start, self.s_code, self.s_start)
+        # usage, by (account, date)
+        use = tables.get("usage")
+        if use is not None:
+            c, d = code(use), _ns(use, _U_DATE, "usage", _OPEN)
+            keep = (c >= 0) & (d < cut)
+            o = np.lexsort((d[keep], c[keep]))
+            self.u_code, self.u_date = c[keep][o], d[keep][o]
+            self.u_seats = _num(use, _U_SEATS)[keep][o]
+            self.u_active = np.nan_to_num(_num(use, _U_ACTIVE)[keep][o])
+            feats = pd.Series(_text(use, _U_FEATURE)[keep][o])
+            self.u_feat, uniq = pd.factorize(feats)
+            self.u_nfeat = max(len(uniq), 1)
+            self.u_has_feature = _U_FEATURE in use and len(uniq) > 0
+            self.u_seg = np.searchsorted(self.u_code, np.arange(n))
+            self.u_cum = np.concatenate([[0.0], np.cumsum(self.u_active)])
+        # tickets
+        tk = tables.get("tickets")
+        if tk is not None:
+            c, op, rs = code(tk), _ns(tk, _T_OPENED, "tickets", _OPEN), _ns(tk, _T_RESOLVED, "tickets", _OPEN)
+            keep = (c >= 0) & (op < cut)
+            self.t_code, self.t_open = c[keep], op[keep]
+            self.t_resolved = np.where(rs[keep] >= cut, _OPEN, rs[keep])
+            prio = pd.Series(_text(tk, _T_PRIORITY)[keep]).astype(str).str.strip().str.lower()
+            self.t_high = prio.isin(HIGH_PRIORITIES).to_numpy()
+            self.t_csat = _num(tk, _T_CSAT)[keep]
+        # surveys, one sorted block per kind
+        sv = tables.get("surveys")
+        self.v = {}
+        if sv is not None:
+            c, d = code(sv), _ns(sv, _V_DATE, "surveys", _OPEN)
+            kind = pd.Series(_text(sv, _V_KIND)).astype(str).str.strip().str.lower().to_numpy()
+            score = _num(sv, _V_SCORE)
+            for k in ("nps", "csat", "ces"):
+                keep = (c >= 0) & (d < cut) & (kind == k) & np.isfinite(score)
+                o = np.lexsort((d[keep], c[keep]))
+                vc = c[keep][o]
+                self.v[k] = (vc, d[keep][o], score[keep][o], np.searchsorted(vc, np.arange(n)))
+        # touchpoints (all, by time) and those of known contacts with their role and department
+        tp = tables["touchpoints"] if tables.get("touchpoints") is not None else None
+        if tp is not None:
+            c, ts = code(tp), _ns(tp, TIMESTAMP, "touchpoints", _OPEN)
+            keep = (c >= 0) & (ts < cut)
+            o = np.argsort(ts[keep], kind="stable")
+            self.p_code, self.p_ts = c[keep][o], ts[keep][o]
+            self._presale(tp, c, ts, keep, lifecycle)
+            ct = tables.get("contacts")
+            if ct is not None and CONTACT_ID in tp:
+                cidx = pd.Index(ct[CONTACT_ID].astype(str)).drop_duplicates()
+                ct = ct.drop_duplicates(CONTACT_ID, keep="first")
+                role = _role(_text(ct, _C_ROLE))
+                dept, _ = pd.factorize(pd.Series(_text(ct, _C_DEPT)))
+                tcon = tp[CONTACT_ID].astype(object)
+                k = cidx.get_indexer(tcon.where(tcon.notna(), "\x00").astype(str))
+                keep2 = keep & (k >= 0)
+                o = np.argsort(ts[keep2], kind="stable")
+                kk = k[keep2][o]
+                self.q_code, self.q_ts, self.q_contact = c[keep2][o], ts[keep2][o], kk
+                self.q_exec = np.isin(role, EXEC_ROLES)[kk]
+                self.q_champ = np.isin(role, CHAMPION_ROLES)[kk]
+                self.q_dept = dept[kk]
+                self.q_ndept = max(int(dept.max()) + 1 if len(dept) else 1, 1)
+                self.q_ncontact = max(len(cidx), 1)
+        # opportunities
+        op = tables.get("opportunities")
+        if op is not None:
+            c = code(op)
+            cr, cl = _ns(op, _O_CREATED, "opportunities", _OPEN), _ns(op, _O_CLOSED, "opportunities", _OPEN)
+            typ = pd.Series(_text(op, _O_TYPE)).astype(str).str.strip().str.lower().to_numpy()
+            keep = (c >= 0) & (cr < cut) & (typ == "expansion")
+            self.o_code, self.o_created = c[keep], cr[keep]
+            self.o_closed = np.where(cl[keep] >= cut, _OPEN, cl[keep])
+
+    def _presale(self, tp: pd.DataFrame, code: np.ndarray, ts: np.ndarray, keep: np.ndarray,
+                 lifecycle: Lifecycle) -> None:
+        """The buying journey: touchpoints per stage before the first subscription start.
+
+        Only touchpoints before the account's first start are read, and an account is
+        in a snapshot only when that start is before the snapshot: no later row counts.
+        """
+        n = self.n
+        pre = keep & (ts < self.first_start[np.maximum(code, 0)])
+        rows = tp[pre]
+        if STAGE in rows and isinstance(rows[STAGE].dtype, pd.CategoricalDtype):
+            stage = rows[STAGE].astype(object)
+        else:
+            stage, _ = lifecycle.assign(rows[TOUCHPOINT], rows[CHANNEL] if CHANNEL in rows else None,
+                                        rows[STAGE] if STAGE in rows else None)
+        sidx = pd.Index(lifecycle.ids).get_indexer(stage.astype(object).where(stage.notna(), "\x00"))
+        pc, pts = code[pre], ts[pre]
+        self.presale = np.zeros((n, len(lifecycle.ids)))
+        ok = sidx >= 0
+        np.add.at(self.presale, (pc[ok], sidx[ok]), 1.0)
+        first_touch = np.full(n, _OPEN, dtype=np.int64)
+        np.minimum.at(first_touch, pc, pts)
+        self.presale_days = np.where((first_touch < _OPEN) & (self.first_start < _OPEN),
+                                     (self.first_start - first_touch) / _DAY, np.nan)
+
+    # ------------------------------------------------------------------ labels
+    def churn_events(self, gap_days: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(account code, churn instant) of every subscription spell that ended."""
+        code, start, end = self.s_code, self.s_start, self.s_end
+        if code.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        runmax = pd.Series(end).groupby(code).cummax().to_numpy()
+        prev_max = np.concatenate([[_LO], runmax[:-1]])
+        new_spell = np.concatenate([[True], code[1:] != code[:-1]])
+        gap = np.where(prev_max == _OPEN, False, start > np.where(prev_max == _LO, _LO, prev_max + gap_days * _DAY))
+        new_spell |= gap
+        spell = np.cumsum(new_spell) - 1
+        spell_end = pd.Series(end).groupby(spell).max().to_numpy()
+        spell_code = code[new_spell]
+        ended = spell_end != _OPEN
+        return spell_code[ended], spell_end[ended]
+
+    # ------------------------------------------------------------------ features
+    def features(self, day: pd.Timestamp, horizon_days: int, personas: pd.Series | None) -> pd.DataFrame:
+        n = self.n
+        c = _cutoff(day, self.tz)
+        c_next = _cutoff((day + pd.offsets.MonthEnd(1)).normalize(), self.tz)
+        # population: a subscription started before c and not ended before c
+        act_rows = (self.s_start < c) & (self.s_end >= c)
+        codes = np.unique(self.s_code[act_rows])
+        f: dict[str, np.ndarray] = {}
+        mrr = np.bincount(self.s_code[act_rows], weights=self.s_mrr[act_rows], minlength=n)
+        seats = np.bincount(self.s_code[act_rows], weights=np.nan_to_num(self.s_seats[act_rows]), minlength=n)
+        seats = np.where(seats > 0, seats, np.nan)
+        idx = np.flatnonzero(act_rows)
+        last = idx[np.concatenate([self.s_code[idx][1:] != self.s_code[idx][:-1], [True]])] if idx.size else idx
+        plan = np.full(n, None, dtype=object)
+        plan[self.s_code[last]] = self.s_plan[last]
+        started = np.flatnonzero(self.s_start < c)
+        first_rows = started[np.concatenate([[True], self.s_code[started][1:] != self.s_code[started][:-1]])] \
+            if started.size else started
+        first = np.full(n, c, dtype=np.int64)
+        first[self.s_code[first_rows]] = self.s_start[first_rows]
+        year = 365 * _DAY
+        k = np.maximum(-((first - c) // year), 1)  # ceil((c - first) / year), at least 1
+        ann = first + k * year
+        f["plan"], f["mrr"], f["seats_purchased"] = plan, mrr, seats
+        f["tenure_days"] = (c - first) / _DAY
+        f["days_to_renewal"] = (ann - c) / _DAY
+        f["renewal_month"] = (ann < c_next).astype(float)
+        f["renewal_in_horizon"] = (ann < c + horizon_days * _DAY).astype(float)
+        f.update(self._usage(c, seats))
+        f.update(self._tickets(c))
+        f.update(self._surveys(c))
+        f.update(self._engagement(c))
+        # account family: the parent and the business units created before c
+        exists = self.a_created < c
+        has_parent = (self.parent >= 0) & exists[np.maximum(self.parent, 0)]
+        kids = np.bincount(self.parent[(self.parent >= 0) & exists], minlength=n)
+        f["related_accounts"] = (has_parent.astype(float) + kids).astype(float)
+        if hasattr(self, "o_code"):
+            m = (self.o_created < c) & (self.o_closed >= c)
+            f["open_expansion_opportunity"] = (np.bincount(self.o_code[m], minlength=n) > 0).astype(float)
+        else:
+            f["open_expansion_opportunity"] = np.full(n, np.nan)
+        has_tp = hasattr(self, "presale")
+        f["presale_days"] = self.presale_days if has_tp else np.full(n, np.nan)
+        out = {ACCOUNT_ID: self.ids[codes], SNAPSHOT: np.full(codes.size, day.to_datetime64())}
+        for name in FEATURES:
+            out[name] = f[name][codes]
+        for j, name in enumerate(self.presale_names):
+            out[name] = self.presale[codes, j] if has_tp else np.full(codes.size, np.nan)
+        frame = pd.DataFrame(out)
+        frame[SNAPSHOT] = frame[SNAPSHOT].astype("datetime64[ns]")
+        frame["plan"] = frame["plan"].astype(object)
+        if personas is not None:
+            frame["persona"] = frame[ACCOUNT_ID].map(personas).astype(object)
+        return frame
+
+    def _usage(self, c: int, seats: np.ndarray) -> dict[str, np.ndarray]:
+        n = self.n
+        names = ("seat_utilisation", "seat_use_change_60d", "active_users", "active_user_ratio", "active_users_trend",
+                 "feature_breadth_90d", "days_since_usage")
+        if not hasattr(self, "u_code"):
+            return {k: np.full(n, np.nan) for k in names}
+        m = self.u_date < c
+        nk = np.bincount(self.u_code[m], minlength=n)
+        end = self.u_seg + nk
+        has = nk > 0
+        lastp = np.where(has, end - 1, 0)
+        su = np.where(has, self.u_seats[lastp] if self.u_seats.size else np.nan, np.nan)
+        nk60 = np.bincount(self.u_code[self.u_date < c - 60 * _DAY], minlength=n)
+        thenp = np.where(nk60 > 0, self.u_seg + nk60 - 1, 0)
+        su_then = np.where(nk60 > 0, self.u_seats[thenp] if self.u_seats.size else np.nan, np.nan)
+        cum = self.u_cum
+        m4 = np.minimum(nk, 4)
+        au = np.where(has, (cum[end] - cum[end - m4]) / np.maximum(m4, 1), np.nan)
+        e4, e8 = np.maximum(end - 4, 0), np.maximum(end - 8, 0)
+        last4, prev4 = (cum[end] - cum[e4]) / 4.0, (cum[e4] - cum[e8]) / 4.0
+        trend = np.where(nk >= 8, np.log((last4 + 1.0) / (prev4 + 1.0)), 0.0)
+        if self.u_has_feature:
+            w = m & (self.u_date >= c - 90 * _DAY) & (self.u_feat >= 0)
+            pairs = np.unique(self.u_code[w].astype(np.int64) * self.u_nfeat + self.u_feat[w])
+            breadth = np.bincount(pairs // self.u_nfeat, minlength=n).astype(float)
+        else:
+            breadth = np.full(n, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {
+                "seat_utilisation": su / seats,
+                "seat_use_change_60d": np.where(su_then > 0, su / su_then - 1.0, np.nan),
+                "active_users": au,
+                "active_user_ratio": au / seats,
+                "active_users_trend": trend,
+                "feature_breadth_90d": breadth,
+                "days_since_usage": np.where(has, (c - self.u_date[lastp]) / _DAY, np.nan),
+            }
+
+    def _tickets(self, c: int) -> dict[str, np.ndarray]:
+        n = self.n
+        names = ("tickets_90d", "high_priority_tickets_90d", "open_tickets", "resolution_days_180d", "ticket_csat_180d")
+        if not hasattr(self, "t_code"):
+            return {k: np.full(n, np.nan) for k in names}
+        before = self.t_open < c
+        w90 = before & (self.t_open >= c - 90 * _DAY)
+        openm = before & (self.t_resolved >= c)
+        res = (self.t_resolved < c) & (self.t_resolved >= c - 180 * _DAY)
+        dur = pd.Series((self.t_resolved[res] - self.t_open[res]) / _DAY).groupby(self.t_code[res]).median()
+        resolution = np.full(n, np.nan)
+        resolution[dur.index.to_numpy()] = dur.to_numpy()
+        cs = res & np.isfinite(self.t_csat)
+        cnt = np.bincount(self.t_code[cs], minlength=n)
+        tot = np.bincount(self.t_code[cs], weights=self.t_csat[cs], minlength=n)
+        return {
+            "tickets_90d": np.bincount(self.t_code[w90], minlength=n).astype(float),
+            "high_priority_tickets_90d": np.bincount(self.t_code[w90 & self.t_high], minlength=n).astype(float),
+            "open_tickets": np.bincount(self.t_code[openm], minlength=n).astype(float),
+            "resolution_days_180d": resolution,
+            "ticket_csat_180d": np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan),
+        }
+
+    def _latest_mean(self, kind: str, c: int) -> np.ndarray:
+        """Mean score on each account's latest survey date of ``kind`` before c."""
+        n = self.n
+        vc, vd, vs, seg = self.v[kind]
+        m = vd < c
+        nk = np.bincount(vc[m], minlength=n)
+        lastd = np.where(nk > 0, vd[np.maximum(seg + nk - 1, 0)] if vd.size else _LO, _LO)
+        on = m & (vd == lastd[vc])
+        cnt = np.bincount(vc[on], minlength=n)
+        tot = np.bincount(vc[on], weights=vs[on], minlength=n)
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+    def _surveys(self, c: int) -> dict[str, np.ndarray]:
+        n = self.n
+        if not self.v:
+            return {k: np.full(n, np.nan) for k in ("nps_latest", "nps_detractor", "csat_latest", "ces_180d")}
+        nps = self._latest_mean("nps", c)
+        vc, vd, vs, _ = self.v["ces"]
+        w = (vd < c) & (vd >= c - 180 * _DAY)
+        cnt = np.bincount(vc[w], minlength=n)
+        tot = np.bincount(vc[w], weights=vs[w], minlength=n)
+        return {
+            "nps_latest": nps,
+            "nps_detractor": np.where(np.isfinite(nps), nps <= 6, False).astype(float),
+            "csat_latest": self._latest_mean("csat", c),
+            "ces_180d": np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan),
+        }
+
+    def _engagement(self, c: int) -> dict[str, np.ndarray]:
+        n = self.n
+        out = {k: np.full(n, np.nan) for k in ("exec_engaged_180d", "champion_quiet_days", "champion_quiet_60d",
+                                               "contacts_engaged_90d", "touchpoints_90d", "new_departments_90d")}
+        if hasattr(self, "p_code"):
+            lo, hi = np.searchsorted(self.p_ts, [c - 90 * _DAY, c], side="left")
+            out["touchpoints_90d"] = np.bincount(self.p_code[lo:hi], minlength=n).astype(float)
+        if not hasattr(self, "q_code"):
+            return out
+        k = int(np.searchsorted(self.q_ts, c, side="left"))  # rows before c (sorted by time)
+        code, ts = self.q_code[:k], self.q_ts[:k]
+        w180, w90 = ts >= c - 180 * _DAY, ts >= c - 90 * _DAY
+        out["exec_engaged_180d"] = (np.bincount(code[w180 & self.q_exec[:k]], minlength=n) > 0).astype(float)
+        champ = self.q_champ[:k]
+        last = np.full(n, _LO, dtype=np.int64)
+        np.maximum.at(last, code[champ], ts[champ])
+        quiet = np.where(last > _LO, (c - last) / _DAY, np.nan)
+        out["champion_quiet_days"] = quiet
+        out["champion_quiet_60d"] = np.where(np.isfinite(quiet), quiet > 60, False).astype(float)
+        pairs = np.unique(code[w90].astype(np.int64) * self.q_ncontact + self.q_contact[:k][w90])
+        out["contacts_engaged_90d"] = np.bincount(pairs // self.q_ncontact, minlength=n).astype(float)
+        dept = self.q_dept[:k]
+        d = dept >= 0
+        key = code[d].astype(np.int64) * self.q_ndept + dept[d]
+        uniq, first = np.unique(key, return_index=True)  # first occurrence = first touch (time-sorted)
+        t_first = ts[d][first]
+        acc_of = uniq // self.q_ndept
+        new = (t_first >= c - 90 * _DAY) & (t_first >= self.first_start[acc_of] + 90 * _DAY)
+        out["new_departments_90d"] = np.bincount(acc_of[new], minlength=n).astype(float)
+        return out
+
+
+# =========================================================================== snapshots
+def snapshot_dates(data: Any, *, as_of: Any = None) -> list[pd.Timestamp]:
+    """Month ends from the first subscription start to ``as_of``, plus ``as_of`` when it is not a month end.
+
+    Parameters
+    ----------
+    data : JourneyData or dict of DataFrames
+    as_of : date, optional
+        Default: the data's ``as_of`` (required for a dict of tables).
+
+    Returns
+    -------
+    list of Timestamp (naive days), oldest first; empty without any subscription.
+    """
+    tables, tz, day, _ = _unpack(data, as_of)
+    if day is None:
+        raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")
+    sub = tables["subscriptions"]
+    start = _ns(sub, _S_START, "subscriptions", _OPEN)
+    start = start[start < _cutoff(day, tz)]
+    if start.size == 0:
+        return []
+    first = pd.Timestamp(int(start.min()), tz="UTC").tz_convert(tz).tz_localize(None).normalize()
+    ends = list(pd.date_range(first, day, freq="ME"))
+    if not ends or ends[-1] != day:
+        ends.append(day)
+    return [pd.Timestamp(d) for d in ends]
+
+
+def snapshot_features(data: Any, snapshot: Any, *, horizon_days: int = 90,
+                      personas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Features of every account active at the end of ``snapshot`` day, from earlier rows only.
+
+    Parameters
+    ----------
+    data : JourneyData or dict of DataFrames
+        The contract tables (timestamps tz-aware UTC, as :func:`journeylib.load` gives them).
+    snapshot : date
+        The snapshot day; only rows dated before the end of that day are read.
+    horizon_days : int
+        Used by ``renewal_in_horizon`` only.
+    personas : DataFrame, optional
+        ``account_id, persona``; adds the ``persona`` column.
+
+    Returns
+    -------
+    DataFrame
+        ``account_id``, ``snapshot`` and the columns of :data:`FEATURES` (see the module
+        docstring), one row per active account.
+    """
+    horizon_days = _check_horizon(horizon_days)
+    tables, tz, day, lifecycle = _unpack(data, None)
+    snap = _day(snapshot, "snapshot")
+    if day is not None and snap > day:
+        raise ParameterError(f"snapshot {snap.date()} is after as_of {day.date()}")
+    return _Prepared(tables, tz, day, lifecycle).features(snap, horizon_days, _personas(personas))
+
+
+def build_snapshots(data: Any, *, as_of: Any = None, horizon_days: int = 90, snapshots: Sequence[Any] | None = None,
+                    personas: pd.DataFrame | None = None, gap_days: int = 1) -> pd.DataFrame:
+    """As-of snapshots with their labels: the training and scoring set.
+
+    Parameters
+    ----------
+    data : JourneyData or dict of DataFrames
+    as_of : date, optional
+        Last day of data used (default: the data's ``as_of``; required for a dict).
+        Rows after it are ignored; labels whose horizon ends after it are missing.
+    horizon_days : int, default 90
+        The label: churned within this many days after the snapshot.
+    snapshots : list of dates, optional
+        Default: :func:`snapshot_dates` (month ends, and ``as_of``).
+    personas : DataFrame, optional
+        ``account_id, persona``: adds a ``persona`` feature. Use it only when the
+        assignment does not depend on data after the snapshots (e.g. firmographic
+        rules); a persona clustered on today's data leaks the future into older
+        snapshots and flatters the backtest.
+    gap_days : int, default 1
+        A subscription starting at most this many days after the previous one ends
+        continues it (an expansion or renewal row), it is not a churn.
+
+    Returns
+    -------
+    DataFrame
+        :func:`snapshot_features` columns for every snapshot, plus ``churned``
+        (nullable Int8: 1 churned within the horizon, 0 not, missing when unknown) and
+        ``outcome_known`` (bool).
+    """
+    horizon_days = _check_horizon(horizon_days)
+    tables, tz, day, lifecycle = _unpack(data, as_of)
+    if day is None:
+        raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")
+    dates = [_day(s, "snapshot") for s in snapshots] if snapshots is not None else snapshot_dates(data, as_of=day)
+    late = [str(d.date()) for d in dates if d > day]
+    if late:
+        raise ParameterError(f"snapshots after as_of {day.date()}: {', '.join(late[:3])}")
+    prep = _Prepared(tables, tz, day, lifecycle)
+    pers = _personas(personas)
+    ev_code, ev_t = prep.churn_events(gap_days)
+    parts = []
+    for d in sorted(set(dates)):
+        frame = prep.features(d, horizon_days, pers)
+        c = _cutoff(d, tz)
+        hit = (ev_t >= c) & (ev_t < c + horizon_days * _DAY)
+        codes = prep.index.get_indexer(frame[ACCOUNT_ID])
+        known = d + pd.Timedelta(days=horizon_days) <= day
+        y = np.isin(codes, ev_code[hit]).astype(np.int8)
+        frame[LABEL] = pd.array(y, dtype="Int8") if known else pd.array([pd.NA] * len(frame), dtype="Int8")
+        frame[KNOWN] = known
+        parts.append(frame)
+    cols = [ACCOUNT_ID, SNAPSHOT, *FEATURES, *prep.presale_names, *(["persona"] if pers is not None else []), LABEL,
+            KNOWN]
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        return empty.astype({SNAPSHOT: "datetime64[ns]", LABEL: "Int8", KNOWN: bool})
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def latest_snapshot(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the latest snapshot (the accounts to score now)."""
+    if snapshots.empty:
+        return snapshots
+    return snapshots[snapshots[SNAPSHOT] == snapshots[SNAPSHOT].max()].reset_index(drop=True)
+
+
+def snapshot_summary(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Accounts, churners and churn rate per snapshot.
+
+    Returns
+    -------
+    DataFrame with columns snapshot, accounts, churned (missing when unknown), churn_rate, outcome_known.
+    """
+    g = snapshots.groupby(SNAPSHOT, sort=True)
+    out = pd.DataFrame({"accounts": g.size(), "churned": g[LABEL].sum(min_count=1), KNOWN: g[KNOWN].all()})
+    out["churned"] = out["churned"].astype("Int64").where(out[KNOWN])
+    out["churn_rate"] = (out["churned"].astype("Float64") / out["accounts"]).astype(float)
+    return out.reset_index()[[SNAPSHOT, "accounts", "churned", "churn_rate", KNOWN]]
+
+
