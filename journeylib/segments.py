@@ -13,6 +13,12 @@ account, as of a date). :class:`PersonaModel` clusters them:
   for diagonal covariances), or the nearest centroid over the observed features.
   So a prospect without product usage is placed by its firmographics, committee,
   engagement and sales cycle; an account with no feature at all stays unassigned.
+* accounts with a missing feature are early in their journey and differ from the
+  fit population on the features they share with it (a journey without sales calls
+  has a larger paid share); so by default (``refit_partial``) the mixture's weights,
+  means and variances are re-estimated on them by EM over their observed features,
+  starting from the fitted mixture, and they are placed by that refitted mixture
+  (accounts with every feature keep the fitted one).
 
 ``k`` is chosen from a range by the BIC of the mixture (observed-data likelihood
 of the fit population) or by the silhouette (on the fully observed accounts);
@@ -151,6 +157,36 @@ def _check_features(features: pd.DataFrame) -> pd.DataFrame:
     return features.reset_index(drop=True)
 
 
+def _refit_diag(means: np.ndarray, variances: np.ndarray, weights: np.ndarray, Z: np.ndarray, reg_covar: float,
+                max_iter: int = 200, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """EM of a diagonal Gaussian mixture on rows with missing values (NaN), from the given parameters.
+
+    Each row contributes to the mean and variance of the features it has; a feature nobody
+    has keeps its starting value. ``reg_covar`` is added to every variance, as in the fit.
+    """
+    from scipy.special import logsumexp
+
+    obs = ~np.isnan(Z)
+    X, O = np.where(obs, Z, 0.0), obs.astype(float)
+    last = -np.inf
+    for _ in range(max_iter):
+        s = _diag_loglik(means, variances, weights, Z)
+        norm = logsumexp(s, axis=1, keepdims=True)
+        r = np.exp(s - norm)
+        n_obs, sx, sxx = r.T @ O, r.T @ X, r.T @ X ** 2
+        seen = n_obs > 1e-9
+        mu = np.where(seen, sx / np.where(seen, n_obs, 1.0), means)
+        var = np.where(seen, (sxx - 2 * mu * sx + mu ** 2 * n_obs) / np.where(seen, n_obs, 1.0) + reg_covar, variances)
+        means, variances = mu, np.maximum(var, reg_covar)
+        weights = np.maximum(r.sum(axis=0) / len(Z), 1e-10)
+        weights = weights / weights.sum()
+        ll = float(norm.mean())
+        if ll - last < tol:
+            break
+        last = ll
+    return means, variances, weights
+
+
 def _diag_loglik(means: np.ndarray, variances: np.ndarray, weights: np.ndarray, Z: np.ndarray) -> np.ndarray:
     """log(w_k) + log N(observed part of z; mu_k, diag var_k) for every row and component (missing = NaN)."""
     obs = ~np.isnan(Z)
@@ -190,6 +226,10 @@ class PersonaModel:
         by a single value of a feature.
     n_bootstrap : int
         Bootstrap resamples for the stability ARI (0 skips it).
+    refit_partial : bool, default True
+        Re-estimate the mixture on the accounts with a missing clustering feature (EM from
+        the fitted mixture) and place them by it; False places them by the fitted mixture.
+        Only for ``method="gmm"``.
 
     Attributes
     ----------
@@ -209,7 +249,11 @@ class PersonaModel:
     silhouette_, bic_ : float
         At the chosen k.
     stability_ : float
-        Mean bootstrap ARI; ``stability_scores_`` holds each resample's.
+        Mean bootstrap ARI of the fitted mixture's partition of the fit population;
+        ``stability_scores_`` holds each resample's.
+    partial_ : SimpleNamespace or None
+        means_, covariances_, weights_ of the mixture refitted on the accounts with a missing
+        feature (None without ``refit_partial``, for k-means, or when every account is complete).
     notes_ : list of str
         What was dropped or skipped, in words.
     """
@@ -217,7 +261,7 @@ class PersonaModel:
     def __init__(self, k: "int | str" = "auto", *, feature_groups: "str | Sequence[str] | None" = None,
                  columns: Sequence[str] | None = None, method: str = "gmm", k_range: tuple[int, int] = (2, 8),
                  criterion: str = "bic", fit_on: str = "opportunity", random_state: int = 0, n_init: int = 5,
-                 reg_covar: float = 0.05, n_bootstrap: int = 20):
+                 reg_covar: float = 0.05, n_bootstrap: int = 20, refit_partial: bool = True):
         self.k = k
         self.feature_groups = feature_groups
         self.columns = columns
@@ -229,6 +273,7 @@ class PersonaModel:
         self.n_init = n_init
         self.reg_covar = reg_covar
         self.n_bootstrap = n_bootstrap
+        self.refit_partial = refit_partial
 
     # -- parameters ---------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -238,7 +283,8 @@ class PersonaModel:
                 "columns": list(self.columns) if self.columns is not None else None, "method": self.method,
                 "k_range": list(self.k_range), "criterion": self.criterion, "fit_on": self.fit_on,
                 "random_state": int(self.random_state), "n_init": int(self.n_init),
-                "reg_covar": float(self.reg_covar), "n_bootstrap": int(self.n_bootstrap)}
+                "reg_covar": float(self.reg_covar), "n_bootstrap": int(self.n_bootstrap),
+                "refit_partial": bool(self.refit_partial)}
 
     def _validate(self) -> None:
         if self.method not in METHODS:
@@ -295,6 +341,14 @@ class PersonaModel:
         none = np.isnan(Z).all(axis=1)
         labels = np.where(none, -1, labels)
         return labels, np.where(none, np.nan, prob)
+
+    def _place(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities: the fitted mixture for complete rows, ``partial_`` for the others."""
+        labels, prob = self._predict(self.estimator_, Z)
+        part = np.isnan(Z).any(axis=1)
+        if getattr(self, "partial_", None) is not None and part.any():
+            labels[part], prob[part] = self._predict(self.partial_, Z[part])
+        return labels, prob
 
     def _bic(self, Zfit: np.ndarray, k: int, seed: int, Zc: np.ndarray, est=None) -> float:
         """BIC of a diagonal Gaussian mixture from the observed-data likelihood of the fit population."""
@@ -399,13 +453,22 @@ class PersonaModel:
         self.k_scores_ = scores
         self.estimator_ = fitted[self.k_]
         labels, prob = self._predict(self.estimator_, Z)
+        base = labels[in_fit]
+        self.partial_ = None
+        partial = np.isnan(Z).any(axis=1) & ~np.isnan(Z).all(axis=1)
+        if self.refit_partial and hasattr(self.estimator_, "means_") and partial.sum() > self.k_:
+            from types import SimpleNamespace
+
+            est = self.estimator_
+            mu, var, w = _refit_diag(est.means_, est.covariances_, est.weights_, Z[partial], self.reg_covar)
+            self.partial_ = SimpleNamespace(means_=mu, covariances_=var, weights_=w)
+            labels, prob = self._place(Z)
         row = scores.loc[scores["k"] == self.k_].iloc[0]
         self.silhouette_, self.bic_ = float(row["silhouette"]), float(row["bic"])
 
         # stability: refit on bootstrap resamples of the fit population, compare on the fit population
         rng = np.random.default_rng(self.random_state)
         stab = []
-        base = labels[in_fit]
         for b in range(int(self.n_bootstrap)):
             idx = rng.integers(0, len(Zfit), len(Zfit))
             zb = Zfit[idx]
@@ -482,7 +545,7 @@ class PersonaModel:
         if new_features.empty:
             return pd.DataFrame({ACCOUNT_ID: pd.Series(dtype=object), "persona_id": pd.Series(dtype="int64"),
                                  "persona": pd.Series(dtype=object), "probability": pd.Series(dtype=float)})
-        labels, prob = self._predict(self.estimator_, self._transform(new_features))
+        labels, prob = self._place(self._transform(new_features))
         return pd.DataFrame({ACCOUNT_ID: new_features[ACCOUNT_ID].astype(str).to_numpy(),
                              "persona_id": labels.astype("int64"),
                              "persona": [self.names_.get(int(x), UNASSIGNED) for x in labels],
