@@ -63,10 +63,18 @@ carry the explicit stage ``adoption``. Before the purchase an account's
 touchpoints are anchors (first touch, contact form / demo request / trial
 signup, discovery call, demo, proposal, contract) plus persona-dependent
 Poisson counts of every touchpoint kind placed in overlapping windows of the
-buying cycle (awareness early, decision late), so journeys are non-linear:
+buying cycle (awareness early, decision late), scaled per account and channel
+by a gamma multiplier (mean 1, shape 3: accounts lean on some channels more
+than others), so journeys are non-linear:
 research after a demo, a second demo after the proposal (a planted
 re-evaluation loop for ~35% of sales-led deals), blog and website visits and
 pricing pages after onboarding; support (recurring) happens throughout.
+Some prospects stall before an opportunity; 40% of them first submit their
+persona's request (trial signup for smb_self_serve and technical_adopter,
+contact form for enterprise_committee, demo request for the others). Stalled
+and lost prospects are nurtured for up to a year by persona: newsletters,
+webinars and whitepapers (enterprise, mid-market), organic search, blog and
+knowledge base (technical), retargeting ads (smb, at-risk).
 After the purchase: kickoff and onboarding calls, training, implementation
 milestones, feature activation (one at first value), in-app guides,
 newsletters, QBRs on a persona cadence, health checks, knowledge base,
@@ -78,8 +86,9 @@ touchpoint (``support_ticket``, ``nps_survey``, ``csat_survey``).
 **Leads.** The champion's lead is created at the first touch (source from the
 first touchpoint: paid_search, paid_social, display, organic_search,
 organic_social, review_site, event, word_of_mouth, referral, email), becomes an
-MQL at the form/demo request/trial signup and an SQL when the opportunity is
-created (its ``opportunity_id``); other committee members leave extra leads
+MQL at the form/demo request/trial signup (a stalled prospect's only when it
+submitted one) and an SQL when the opportunity is created (its
+``opportunity_id``); other committee members leave extra leads
 (webinar, content, event...) of which about a third become MQLs and none SQLs.
 
 **Opportunities and channel effects.** A sales-led account's new-business
@@ -383,7 +392,20 @@ _POSTSALE_RATES: dict[str, tuple[float, float, float, float, float]] = {
     "upsell_call": (0.04, 0.04, 0.02, 0.04, 0.0),
     "cross_sell_demo": (0.01, 0.005, 0.0, 0.005, 0.0),
 }
-_NURTURE_RATES = {"newsletter_click": 0.35, "blog_read": 0.15, "webinar": 0.05, "website_visit": 0.2}
+# Expected nurture counts per 30 days after a stall or a loss (same persona order): e-mail and content for
+# committees and evaluators, organic search, blog and docs for technical adopters, retargeting ads for the others.
+_NURTURE_RATES: dict[str, tuple[float, float, float, float, float]] = {
+    "newsletter_click": (0.45, 0.45, 0.1, 0.15, 0.15),
+    "webinar": (0.1, 0.1, 0.0, 0.05, 0.02),
+    "whitepaper_download": (0.05, 0.1, 0.0, 0.02, 0.0),
+    "blog_read": (0.1, 0.15, 0.05, 0.3, 0.05),
+    "website_visit": (0.2, 0.2, 0.1, 0.1, 0.1),
+    "organic_search_visit": (0.05, 0.1, 0.05, 0.3, 0.03),
+    "knowledge_base_visit": (0.0, 0.0, 0.0, 0.15, 0.0),
+    "paid_search_ad": (0.02, 0.05, 0.2, 0.02, 0.1),
+    "paid_social_ad": (0.05, 0.05, 0.2, 0.02, 0.25),
+    "display_ad": (0.05, 0.03, 0.15, 0.02, 0.25),
+}
 
 _FIRST_TOUCH: dict[int, dict[str, float]] = {
     ENT: {"event_booth_visit": 0.3, "paid_social_ad": 0.2, "organic_search_visit": 0.15, "display_ad": 0.1,
@@ -410,6 +432,8 @@ _EMPLOYEES = {ENT: (6000, 0.9, 1000, 200000), MID: (600, 0.6, 150, 3000), SMB: (
               TECH: (300, 0.9, 20, 5000), RISK: (150, 0.7, 20, 1500)}
 _CYCLE = {ENT: (150, 0.35), MID: (70, 0.4), SMB: (14, 0.5), TECH: (35, 0.5), RISK: (40, 0.4)}
 _STALL_P = (0.25, 0.30, 0.35, 0.30, 0.25)
+_STALL_REQUEST_P = 0.4  # share of stalled prospects that submit their request (an MQL) before the stall
+_CHANNEL_MULT_SHAPE = 3.0  # gamma shape of the per-account channel multipliers (mean 1, CV 0.58)
 _N_CONTACTS = {ENT: (6, 12), MID: (3, 6), SMB: (1, 3), TECH: (2, 5), RISK: (2, 4)}
 _SPONSOR_P = (0.85, 0.65, 0.5, 0.45, 0.15)
 _PRICE = (29.0, 49.0, 79.0)
@@ -818,7 +842,6 @@ def _plan_accounts(ctx: _Ctx) -> _NS:
     A.sponsor[scen == XSELL] = True
     A.sponsor[scen == CHURN1] = False
     A.activity = rng.gamma(4.0, 0.25, size=n)
-    A.chan_mult = rng.gamma(0.7, 1 / 0.7, size=(n, len(CHANNELS)))
     # contact counts
     lo_c = np.array([_N_CONTACTS[p][0] for p in range(5)])[persona]
     hi_c = np.array([_N_CONTACTS[p][1] for p in range(5)])[persona]
@@ -827,6 +850,7 @@ def _plan_accounts(ctx: _Ctx) -> _NS:
     A.ncon = ncon.astype(np.int64)
     A.coff = np.concatenate([[0], np.cumsum(A.ncon)[:-1]]).astype(np.int64)
     A.exec_slot = np.where(A.ncon >= 2, 1, 0).astype(np.int64)
+    A.chan_mult = rng.gamma(_CHANNEL_MULT_SHAPE, 1 / _CHANNEL_MULT_SHAPE, size=(n, len(CHANNELS)))
     return A
 
 
@@ -924,6 +948,15 @@ def _schedule(ctx: _Ctx, A: _NS) -> None:
         ft[mm] = np.array([_T[x] for x in names])[rng.choice(len(names), size=int(mm.sum()), p=list(dist.values()))]
     ft[kind == XSELLP] = _T["referral_intro"]
     A.first_touch = ft
+    # some stalled prospects submit their request (their lead's MQL) before the stall
+    asked = stalled & (rng.random(n) < _STALL_REQUEST_P)
+    A.stall_req = np.where(asked, t0 + (end - t0) * (0.2 + 0.7 * rng.random(n)), np.nan)
+
+
+def _request_tp(persona: np.ndarray) -> np.ndarray:
+    """The request touchpoint of each persona: trial signup, contact form (enterprise) or demo request."""
+    return np.where((persona == SMB) | (persona == TECH), _T["free_trial_signup"],
+                    np.where(persona == ENT, _T["contact_form"], _T["demo_request"]))
 
 
 def _presale_events(ctx: _Ctx, A: _NS, ev: _Events) -> None:
@@ -957,9 +990,9 @@ def _presale_events(ctx: _Ctx, A: _NS, ev: _Events) -> None:
     ev.add(idx, A.t0, A.first_touch)
     full = np.flatnonzero(A.kind == FULL)
     smb = persona[full] == SMB
-    req_tp = np.where(smb | (persona[full] == TECH), _T["free_trial_signup"],
-                      np.where(persona[full] == ENT, _T["contact_form"], _T["demo_request"]))
-    ev.add(full, A.req[full], req_tp, outcome=ANCH["submitted"])
+    ev.add(full, A.req[full], _request_tp(persona[full]), outcome=ANCH["submitted"])
+    asked = np.flatnonzero(np.isfinite(A.stall_req))
+    ev.add(asked, A.stall_req[asked], _request_tp(persona[asked]), outcome=ANCH["submitted"])
     sales = full[~smb]
     ev.add(sales, A.opp[sales], _T["discovery_call"], outcome=ANCH["completed"])
     demo_t = A.opp[sales] + (A.close[sales] - A.opp[sales]) * (0.1 + 0.25 * rng.random(len(sales)))
@@ -1026,7 +1059,8 @@ def _decide_wins(ctx: _Ctx, A: _NS, ev: _Events) -> None:
     e_ = np.where(A.scen[acc] == LTW, np.minimum(e_, A.re_start[acc] - 1), e_)
     e_ = np.maximum(e_, s)
     types = np.array([_T[k] for k in _NURTURE_RATES])
-    lam = np.outer((e_ - s) / 30.0, np.array(list(_NURTURE_RATES.values()))) * A.activity[acc, None]
+    rates = np.array(list(_NURTURE_RATES.values())).T  # [persona, K]
+    lam = ((e_ - s) / 30.0)[:, None] * rates[A.persona[acc]] * A.activity[acc, None]
     a, t, k = _poisson_events(rng, acc, s, e_, lam, types, np.zeros(len(types)), np.ones(len(types)))
     ev.add(a, t, k)
 
@@ -1656,8 +1690,7 @@ def _leads_table(ctx: _Ctx, A: _NS, K: _NS) -> pd.DataFrame:
     src_of_tp = {k: _LEAD_SOURCES.index(v) for k, v in _LEAD_SOURCE.items()}
     idx = np.arange(n)
     ltw = np.flatnonzero(A.scen == LTW)
-    mql = np.where(A.has_opp, A.req,
-                   np.where(rl.random(n) < 0.4, A.t0 + (A.end - A.t0) * (0.2 + 0.7 * rl.random(n)), np.nan))
+    mql = np.where(A.has_opp, A.req, A.stall_req)
     parts = [  # account, contact slot, created, mql, sql, which new deal (1st/2nd, 0 none), source
         (idx, np.zeros(n, dtype=np.int64), A.t0, mql, np.where(A.has_opp, A.opp, np.nan),
          np.where(A.has_opp, 1, 0), np.array([src_of_tp.get(_TP_NAMES[t], 5) for t in A.first_touch])),

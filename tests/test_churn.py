@@ -754,8 +754,13 @@ def test_health_weights_parameter_parsing():
 # ----------------------------------------------------------------------------- recovery of the planted truth
 @pytest.mark.slow
 def test_model_recovers_the_planted_churn_truth():
-    """20,000 accounts: on the latest snapshot with a known 90-day outcome the model is close to the oracle."""
-    ds = synth.generate(20_000, seed=11)
+    """40,000 accounts: on the latest snapshot with a known 90-day outcome the model is close to the oracle.
+
+    40,000 rather than 20,000: with ~230 churners in a test snapshot, the permutation importance of a driver worth
+    a fifth of the strongest (high-priority tickets) is within noise of zero on some draws (rank 32 on seed 11);
+    with ~520 it ranks 7-8 (seeds 11, 12), AUC 0.818 / 0.822 against the oracle's 0.829 / 0.842.
+    """
+    ds = synth.generate(40_000, seed=11)
     snaps = churn.build_snapshots(ds.tables, as_of=ds.end_date)
     truth = ds.truth["churn"].assign(snapshot=lambda f: f["snapshot_date"].dt.tz_localize(None))
     T = truth.dropna(subset=["churned_90d"])["snapshot"].max()

@@ -592,7 +592,9 @@ def test_backward_share_matches_an_independent_count(sample, scenarios):
     expected = float(np.mean(list(backward.values())))
     j = paths.journeys(tp, lc).set_index("journey_id")
     assert j["has_backward"].mean() == pytest.approx(expected, abs=1e-12)
-    assert 0.6 < expected < 0.95
+    # measured 0.960 (0.788 before stalled and lost prospects were nurtured with retargeting ads and organic search,
+    # awareness touchpoints after a decision or conversion stage)
+    assert 0.6 < expected < 0.97
     # planted: a lost-then-won account goes back from its first proposal (decision) to research
     assert j.loc[scenarios[scenarios == "lost_then_won"].index, "has_backward"].all()
 

@@ -249,16 +249,18 @@ def test_default_model_recovers_the_planted_personas(sample):
     p = model.personas_
     y = truth.reindex(p["account_id"]).to_numpy()
     fitted = p["fitted"].to_numpy()
-    assert model.k_ == 5  # BIC chooses 5 on the sample (silhouette alone would choose 2)
+    # BIC chooses 6 on the sample (a sixth group: technical adopters with little paid media); silhouette alone
+    # would choose fewer (measured 4, 0.336, just above 0.335 at k=2)
+    assert model.k_ == 6
     scores = model.k_scores_.set_index("k")
-    assert scores["bic"].idxmin() == 5 and scores["silhouette"].idxmax() == 2
+    assert scores["bic"].idxmin() == 6 and scores["silhouette"].idxmax() < 6
     ari_fit = adjusted_rand_score(y[fitted], p["persona_id"].to_numpy()[fitted])
     ari_all = adjusted_rand_score(y, p["persona_id"])
-    assert ari_fit >= 0.85, ari_fit  # measured 0.890: accounts with a new-business opportunity
-    assert ari_all >= 0.77, ari_all  # measured 0.791: early leads are placed by fewer features
+    assert ari_fit >= 0.85, ari_fit  # measured 0.869: accounts with a new-business opportunity
+    assert ari_all >= 0.8, ari_all  # measured 0.831 (customers 0.876, prospects 0.792)
     # placing the accounts with a missing feature by the mixture refitted on them beats the fitted mixture
     plain = PersonaModel(refit_partial=False, n_bootstrap=0).fit(feats).personas_["persona_id"]
-    assert adjusted_rand_score(y, plain) <= ari_all - 0.03  # measured 0.749
+    assert adjusted_rand_score(y, plain) <= ari_all - 0.03  # measured 0.770
     assert model.partial_ is not None and plain.tolist() != p["persona_id"].tolist()
     assert model.stability_ >= 0.8 and len(model.stability_scores_) == 20
     assert fitted.sum() == (feats["opportunities"] > 0).sum()
@@ -267,12 +269,25 @@ def test_default_model_recovers_the_planted_personas(sample):
     assert majority.nunique() == 5
 
 
+@pytest.mark.slow
+def test_default_model_recovers_the_personas_of_another_generated_dataset():
+    ds = synth.generate(2000, seed=11, end_date="2026-10-31")
+    tables = {name: df.copy() for name, df in ds.tables.items()}
+    tp = tables["touchpoints"]
+    tp["stage"], _ = default_lifecycle().assign(tp["touchpoint"], tp["channel"], tp["stage"])
+    feats = account_features(tables, as_of="2026-10-31")
+    labels = PersonaModel(n_bootstrap=0).fit(feats).personas_["persona_id"]
+    y = ds.truth["personas"].set_index("account_id")["persona"].reindex(feats["account_id"])
+    ari = adjusted_rand_score(y, labels)
+    assert ari >= 0.8, ari  # measured 0.902 over all 2,000 accounts (k = 5)
+
+
 def test_profiles_name_the_personas_by_their_traits(sample):
     _, _, model, truth = sample
     p = model.personas_
     top = pd.crosstab(p["persona_id"], truth.reindex(p["account_id"]).to_numpy()).idxmax(axis=1)
     name = {top[i]: model.names_[i] for i in range(model.k_)}
-    assert "large companies" in name["enterprise_committee"]
+    assert "large companies" in name["enterprise_committee"].lower()
     assert "small companies" in name["smb_self_serve"] or "short sales cycles" in name["smb_self_serve"].lower()
     assert "heavy product use" in name["technical_adopter"].lower()
     assert "low nps" in name["at_risk_low_adopter"].lower() or "light product use" in name["at_risk_low_adopter"]
@@ -326,7 +341,7 @@ def test_projection_and_figures(sample):
     assert len(fig.data) == model.k_
     kfig = seg_plots.k_selection_figure(model.k_scores_)
     chosen = [t for t in kfig.data if t.name == "chosen k"]
-    assert [list(t.x) for t in chosen] == [[5], [5]]
+    assert [list(t.x) for t in chosen] == [[6], [6]]
     traits = segments.persona_traits(feats, model.personas_, columns=model.columns_)
     heat = seg_plots.profile_heatmap(traits, model.names_, model.columns_)
     assert np.asarray(heat.data[0].z).shape == (model.k_, len(model.columns_))
@@ -566,10 +581,10 @@ def test_personas_notebook_records_and_reuses_the_model(tmp_path, sample):
     folder = out / "2026-10"
     rec = review.read_results(folder, "01_personas")
     assert rec["model_note"].startswith("fitted a new persona model")
-    assert rec["k"] == model.k_ == 5
+    assert rec["k"] == model.k_ == 6
     assert rec["stability_ari"] == pytest.approx(model.stability_) and rec["stability_ari"] >= 0.8
     assert rec["silhouette"] == pytest.approx(model.silhouette_)
-    assert rec["persona_names"] == [model.names_[i] for i in range(5)]
+    assert rec["persona_names"] == [model.names_[i] for i in range(model.k_)]
     assert rec["persona_sizes"] == model.personas_.groupby("persona")["persona_id"].size().to_dict()
     assert sum(rec["persona_sizes"].values()) == rec["accounts"] == 2000 and rec["unassigned"] == 0
     assert rec["feature_columns"] == model.columns_
