@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .schema import TABLE_ORDER
-from .synth import SynthDataset, _csv_frame
+from .synth import SynthDataset
+from .synth.build import _csv_frame
 
 __all__ = ["plant_problems", "write_planted"]
 
