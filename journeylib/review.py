@@ -176,7 +176,7 @@ def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]
         ("higher"/"lower", colours the change vs last month) and ``headline``
         (False keeps it out of the deck's top cards).
     order : int, optional
-        Position among sections (default 50; the notebook name breaks ties).
+        Position among sections (default 50; the section file name breaks ties).
     part : str, optional
         Name of a second (third, ...) section of the same notebook, letters, digits,
         '_' or '-'; default: the notebook's main section.
@@ -425,7 +425,8 @@ def notebook_needs(path: Path) -> list[str]:
         meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {}).get("journeylib", {})
     except (OSError, ValueError, AttributeError):
         return []  # an unreadable notebook fails later, with its own message
-    return [str(n) for n in meta.get("needs", [])] if isinstance(meta, dict) else []
+    needs = meta.get("needs", []) if isinstance(meta, dict) else []
+    return [needs] if isinstance(needs, str) else [str(n) for n in needs]
 
 
 def _in_need_order(paths: list[Path]) -> list[Path]:

@@ -172,6 +172,13 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
     _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])
+    _notebook(nbs / "04_one.ipynb", "x = 1", COMMON)
+    nb = json.loads((nbs / "04_one.ipynb").read_text())
+    nb["metadata"]["journeylib"] = {"needs": "01_quick"}  # a single name, not a list
+    (nbs / "04_one.ipynb").write_text(json.dumps(nb))
+    assert review.notebook_needs(nbs / "04_one.ipynb") == ["01_quick"]
+    assert review.notebook_needs(nbs / "03_reader.ipynb") == ["02_slow_writer"]
+    (nbs / "04_one.ipynb").unlink()
     with pytest.raises(ParameterError, match="notebooks need each other in a cycle: 01_quick needs 03_reader"):
         review.run_review(month="2026-10", data=str(data), out=tmp_path / "cycle", notebooks_dir=nbs, progress=False)
 
