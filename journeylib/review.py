@@ -15,6 +15,7 @@ place at the end, so a partial run never leaves a half-written report.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
+from .widgets import HEADLESS_ENV
 
 __all__ = [
     "configure", "record", "record_figure", "read_results", "read_figure", "run_review", "ReviewResult",
@@ -467,6 +469,20 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
     return entries
 
 
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    """Set an environment variable for the duration of the block, then restore it."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict, kernel_name: str) -> dict:
     """Execute one notebook into ``tmp`` and export its HTML; return its manifest entry."""
     import papermill
@@ -481,10 +497,11 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
         shutil.copy(path, out_nb)
     else:
         try:
-            papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
-                                       progress_bar=False, log_output=False, cwd=str(folder),
-                                       execution_timeout=CELL_TIMEOUT, start_timeout=120,
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            with _environment(HEADLESS_ENV, "1"):  # kernels inherit it: explorers draw nothing (see widgets)
+                papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
+                                           progress_bar=False, log_output=False, cwd=str(folder),
+                                           execution_timeout=CELL_TIMEOUT, start_timeout=120,
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
             entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
                                                 f"(cell {exc.exec_count})")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -158,8 +159,8 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
     nbs.mkdir()
     write = ("import time, pathlib\ntime.sleep(4)\n"
              "pathlib.Path(output_dir, 'written.txt').write_text('yes')")
-    read = ("import pathlib\nfrom journeylib import review\nreview.configure(output_dir, notebook='03_reader')\n"
-            "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists())")
+    read = ("import pathlib\nfrom journeylib import review, widgets\nreview.configure(output_dir, notebook='03_reader')\n"
+            "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists(), headless=widgets.headless())")
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON)
     _notebook(nbs / "02_slow_writer.ipynb", write, COMMON)
     _notebook(nbs / "03_reader.ipynb", read, COMMON, needs=["02_slow_writer", "09_not_in_this_run"])
@@ -168,7 +169,9 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
         result = review.run_review(month="2026-10", data=str(data), out=tmp_path / f"jobs{jobs}", notebooks_dir=nbs,
                                    progress=False, jobs=jobs)
         assert [n["notebook"] for n in result.notebooks] == ["01_quick", "02_slow_writer", "03_reader"]
-        assert review.read_results(result.folder, "03_reader") == {"seen": True}, jobs
+        # the kernels run headless (explorers draw nothing); the caller's environment is left as it was
+        assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True}, jobs
+        assert "JOURNEYLIB_HEADLESS" not in os.environ
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
     _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])

@@ -17,6 +17,7 @@ from ..errors import ParameterError
 from ..paths_log import segment_map
 from ..plots import paths as path_figures
 from ..stages import Lifecycle
+from . import headless
 
 __all__ = ["PathsExplorer", "paths_explorer"]
 
@@ -71,7 +72,7 @@ class PathsExplorer(widgets.VBox):
             "aggregated_sankey": path_figures.aggregated_sankey_figure(moves, d["lifecycle"],
                                                                        title=f"Moves between stages{where}"),
         }
-        if get_ipython() is None:  # outside a kernel there is nothing to draw into
+        if get_ipython() is None or headless():  # no frontend to draw into (see journeylib.widgets)
             return
         for name, out in self._outputs.items():
             out.clear_output(wait=True)
