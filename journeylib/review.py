@@ -431,18 +431,25 @@ def notebook_needs(path: Path) -> list[str]:
     return [needs] if isinstance(needs, str) else [str(n) for n in needs]
 
 
+def _needs_in_run(paths: list[Path]) -> dict[str, list[str]]:
+    """Each notebook's needs among the notebooks of this run."""
+    names = {p.stem for p in paths}
+    return {p.stem: [n for n in notebook_needs(p) if n in names] for p in paths}
+
+
 def _in_need_order(paths: list[Path]) -> list[Path]:
     """``paths`` reordered so each notebook comes after those it needs (stable otherwise)."""
-    names = {p.stem for p in paths}
-    needs = {p.stem: [n for n in notebook_needs(p) if n in names] for p in paths}
+    needs = _needs_in_run(paths)
     ordered: list[Path] = []
+    done: set[str] = set()
     pending = list(paths)
     while pending:
-        ready = [p for p in pending if all(n in {q.stem for q in ordered} for n in needs[p.stem])]
+        ready = [p for p in pending if all(n in done for n in needs[p.stem])]
         if not ready:
             raise ParameterError("notebooks need each other in a cycle: " + ", ".join(
                 f"{p.stem} needs {', '.join(needs[p.stem])}" for p in pending))
         ordered.append(ready[0])
+        done.add(ready[0].stem)
         pending.remove(ready[0])
     return ordered
 
@@ -453,8 +460,7 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    names = {p.stem for p in paths}
-    needs = {p.stem: [n for n in notebook_needs(p) if n in names] for p in paths}
+    needs = _needs_in_run(paths)
     pending, running, entries = list(paths), {}, {}
     # processes, not threads: each kernel client keeps its own event loop and sockets
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
