@@ -10,7 +10,7 @@ import pytest
 
 import journeylib
 from journeylib.errors import SourceError, mask_secrets
-from journeylib.io import read_source
+from journeylib.data.read import read_source
 
 ACCOUNTS = pd.DataFrame({
     "account_id": ["007", "A2", "A3"],

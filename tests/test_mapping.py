@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from journeylib.errors import MappingError
-from journeylib.mapping import ColumnMapping, apply_mapping, load_mapping, preset_names
+from journeylib.data.mapping import ColumnMapping, apply_mapping, load_mapping, preset_names
 from journeylib.schema import ROW_COL, SOURCE_COL, TABLES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,4 +1,4 @@
-"""Data-health figures: set-aside rows, coverage, stages and channels."""
+"""Data-quality figures: set-aside rows, coverage, stages and channels."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -10,7 +10,7 @@ __all__ = ["set_aside_bar", "coverage_lines", "stage_channel_bar"]
 
 
 def set_aside_bar(by_reason) -> go.Figure:
-    """Bar chart of set-aside rows by reason, one colour per table (from ``health.set_aside_by_reason``)."""
+    """Bar chart of set-aside rows by reason, one colour per table (from ``journeylib.data.quality.set_aside_by_reason``)."""
     if by_reason.empty:
         return empty_figure("Rows set aside, by reason", "No row was set aside: every row read is used.")
     fig = _fig("Rows set aside, by reason")

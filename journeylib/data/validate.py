@@ -25,17 +25,16 @@ Reason codes: ``missing_id``, ``missing_value``, ``bad_timestamp``, ``bad_number
 """
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .errors import FreshnessWarning, JourneyDataError, closest, did_you_mean
-from .schema import (CHANNEL, EVENT_ID, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
-                     TOUCHPOINT, Column, Table)
-from .stages import Lifecycle
+from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
+from ..schema import (CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES, TOUCHPOINT,
+                      Column, Table)
+from ..stages import Lifecycle
 from .timeparse import end_of_day, parse_times
 
 __all__ = ["validate", "check_structure", "ValidationResult", "QUARANTINE_COLUMNS", "FINDING_COLUMNS", "SUGGESTIONS"]

@@ -7,12 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from .config import load_config
-from .errors import JourneyDataError, ParameterError, did_you_mean
-from .io import read_source, resolve_source, describe_source, strings_only
+from ..config import load_config
+from ..errors import JourneyDataError, ParameterError, did_you_mean
+from ..schema import TABLES
+from ..stages import Lifecycle, load_lifecycle
+from .read import describe_source, read_source, resolve_source, strings_only
 from .report import LoadReport
-from .schema import TABLES
-from .stages import Lifecycle, load_lifecycle
 from .validate import ValidationResult, validate
 
 __all__ = ["JourneyData", "load"]

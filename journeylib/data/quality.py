@@ -1,10 +1,10 @@
-"""Data health: what was set aside and why, coverage over time, freshness,
+"""Data quality (notebook 00, "Data health"): what was set aside and why, coverage over time, freshness,
 touchpoints per stage and channel. Plain functions on DataFrames."""
 from __future__ import annotations
 
 import pandas as pd
 
-from .schema import CHANNEL, STAGE, TABLES
+from ..schema import CHANNEL, STAGE, TABLES
 
 __all__ = ["set_aside_by_reason", "coverage_by_month", "freshness", "touchpoints_by_stage_channel"]
 

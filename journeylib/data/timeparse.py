@@ -154,7 +154,7 @@ def date_parameter(value: Any, name: str) -> pd.Timestamp:
     ParameterError
         Naming the parameter, when ``value`` is not a date or is missing.
     """
-    from .errors import ParameterError
+    from ..errors import ParameterError
 
     try:
         ts = pd.Timestamp(value)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SourceError, did_you_mean, mask_secrets
-from .schema import ROW_COL, SOURCE_COL
+from ..errors import SourceError, did_you_mean, mask_secrets
+from ..schema import ROW_COL, SOURCE_COL
 
 __all__ = ["RawSource", "read_source", "resolve_source", "describe_source", "SAMPLE_DATA", "strings_only"]
 
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
 _SUFFIXES = (".csv.gz", ".csv", ".parquet")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
