@@ -24,9 +24,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .data.timeparse import date_parameter
 from .errors import ParameterError, did_you_mean
 from .schema import ACCOUNT_ID
-from .data.timeparse import date_parameter
 
 __all__ = ["MOVE_STATUSES", "previous_month_end", "previous_scores", "risk_moves", "risk_move_summary",
            "accounts_with_status", "churned_since", "prediction_check", "persona_moves", "risk_change_sentences", "persona_change_sentences"]

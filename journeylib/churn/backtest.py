@@ -14,9 +14,9 @@ from ..errors import ParameterError, did_you_mean
 from ..health_score import health_score
 from ..schema import ACCOUNT_ID
 
-from .snapshots import FEATURES, KNOWN, LABEL, SNAPSHOT, _check_horizon, _day, check_model
 from .metrics import _auc, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, _check_snapshots, _frame, _threads
+from .snapshots import FEATURES, KNOWN, LABEL, SNAPSHOT, _check_horizon, _day, check_model
 
 # =========================================================================== drivers
 def permutation_drivers(model: ChurnModel, snapshots: pd.DataFrame, *, n_repeats: int = 5, random_state: int = 0,

@@ -14,9 +14,9 @@ from ..errors import ParameterError, did_you_mean
 from ..health_score import health_score
 from ..schema import ACCOUNT_ID
 
+from .reasons import REASON_GROUPS
 from .snapshots import (_CATEGORICAL, CALIBRATIONS, FEATURES, KNOWN, LABEL, PRESALE_PREFIX, SNAPSHOT, _check_horizon,
                         _day, check_model)
-from .reasons import REASON_GROUPS
 
 # =========================================================================== models
 def model_features(snapshots: pd.DataFrame) -> list[str]:

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.timeparse import date_parameter
 from ..errors import JourneyDataError, ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
-from ..data.timeparse import date_parameter
 
 
 def _col(table: str, name: str) -> str:

@@ -16,10 +16,10 @@ import pandas as pd
 from ..errors import ParameterError
 from ..schema import TABLE_ORDER
 
-from .params import FORMATS, SynthDataset, _DATE_ONLY
 from .common import _Events
-from .journeys import _context, _decide_wins, _plan_accounts, _presale_events, _schedule
 from .customers import _churn, _customers, _postsale_events, _surveys, _tickets, _usage
+from .journeys import _context, _decide_wins, _plan_accounts, _presale_events, _schedule
+from .params import FORMATS, SynthDataset, _DATE_ONLY
 from .tables import _build, _finish_events
 
 # =========================================================================== public API

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .common import _Ctx, _Events, _NS, _bh, _choice, _draw_ttv, _poisson_events
 from .params import (CHURN1, CHURN_BASELINE, CHURN_COEFFICIENTS, ENTERPRISE, LTW, STARTER, STD, XSELL, _ACTIVE_SHARE,
                      _DECLINER_P, _EPISODE_P, _EPISODE_PRIORITY_P, _EVENTS_PER_USER, _EXPANSION_P, _FEATURES,
                      _FEATURE_P, _MONTH_DAYS, _NPS_MEAN, _O, _ONBOARD_DAYS, _PLATEAU_BETA, _POSTSALE_RATES, _PRICE,
                      _PRIORITY_P, _QBR_CADENCE, _T, _TICKET_RATE, _VALUE_SHARE)
-from .common import _Ctx, _Events, _NS, _bh, _choice, _draw_ttv, _poisson_events
 
 # =========================================================================== step 3: customers
 def _customers(ctx: _Ctx, A: _NS) -> _NS:

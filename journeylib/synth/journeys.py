@@ -11,12 +11,12 @@ import pandas as pd
 
 from ..errors import ParameterError
 
+from .common import _Ctx, _Events, _NS, _choice, _lognormal, _poisson_events
 from .params import (CHANNELS, CHURN1, ENT, FULL, GROWTH, LIGHT, LTW, MID, PERSONAS, REENGAGE, RISK, SMB, STALL,
                      STARTER, STD, TECH, WIN_INTERCEPT, XSELL, XSELLP, _CHANNEL_BETA, _CHANNEL_MULT_SHAPE, _COUNTRIES,
                      _CYCLE, _EMPLOYEES, _EXT_DAYS, _FIRST_TOUCH, _INDUSTRY_P, _NURTURE_RATES, _N_CONTACTS, _O,
                      _PERSONA_SHARE, _PHASE_FACTOR, _PLAN_P, _PRESALE_COUNTS, _PRICE, _REGION_HOUR, _REGION_P, _SEATS,
                      _SPONSOR_P, _STALL_P, _STALL_REQUEST_P, _T, _TP_CHANNEL, _UNITS, _WINDOWS)
-from .common import _Ctx, _Events, _NS, _choice, _lognormal, _poisson_events
 
 # =========================================================================== step 1: accounts
 def _context(n_accounts: int, seed: int, end_date: Any, start_date: Any) -> _Ctx:

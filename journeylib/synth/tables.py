@@ -13,13 +13,13 @@ import pandas as pd
 from ..schema import (ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, LEAD_ID, OPPORTUNITY_ID, OUTCOME, PARENT_ACCOUNT_ID,
                       STAGE, TABLES, TICKET_ID, TIMESTAMP, TOUCHPOINT)
 
-from .params import (CHANNELS, CHANNEL_EFFECTS, CHURN_BASELINE, CHURN_COEFFICIENTS, ENT, LTW, PERSONAS, PLANS,
-                     SCENARIOS, STD, TIME_TO_VALUE, XSELLP, XSS_ACCOUNT_NAME, _CONTACT_ROLES, _COUNTRIES, _DAY_S,
-                     _DEPARTMENTS, _DRIVER_DEFINITIONS, _FEATURES, _FIRST, _INDUSTRIES, _LAST, _LEAD_SOURCE, _NAME_CORE,
-                     _NAME_PREFIX, _NAME_VARIANT, _O, _OUTCOMES, _OUTCOME_KINDS, _PRIORITIES, _REGIONS, _SENIORITY,
-                     _TOUCHPOINTS, _TP_CHANNEL, _TP_NAMES, _TP_ROLE, _UNITS, _VALUE_SHARE)
 from .common import _Ctx, _Events, _NS, _bh, _choice, _ttv_median
 from .customers import _assign_contacts
+from .params import (CHANNELS, CHANNEL_EFFECTS, CHURN_BASELINE, CHURN_COEFFICIENTS, ENT, LTW, PERSONAS, PLANS,
+                     SCENARIOS, STD, TIME_TO_VALUE, XSELLP, XSS_ACCOUNT_NAME, _CONTACT_ROLES, _COUNTRIES, _DAY_S,
+                     _DEPARTMENTS, _DRIVER_DEFINITIONS, _FEATURES, _FIRST, _INDUSTRIES, _LAST, _LEAD_SOURCE,
+                     _NAME_CORE, _NAME_PREFIX, _NAME_VARIANT, _O, _OUTCOMES, _OUTCOME_KINDS, _PRIORITIES, _REGIONS,
+                     _SENIORITY, _TOUCHPOINTS, _TP_CHANNEL, _TP_NAMES, _TP_ROLE, _UNITS, _VALUE_SHARE)
 
 # =========================================================================== step 8: tables
 def _ids(prefix: str, count: int, width: int) -> np.ndarray:

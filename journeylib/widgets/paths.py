@@ -14,7 +14,7 @@ from IPython import get_ipython
 
 from .. import paths
 from ..errors import ParameterError
-from ..paths_log import segment_map
+from ..paths.log import segment_map
 from ..plots import paths as path_figures
 from ..stages import Lifecycle
 from . import headless

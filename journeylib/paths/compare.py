@@ -6,7 +6,7 @@
   won and lost accounts had before their deal closed: the share of each group, lift,
   Fisher's exact test and Benjamini-Hochberg q-values, sorted by effect.
 
-Both are re-exported by :mod:`journeylib.paths`.
+Both are public in :mod:`journeylib.paths`.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, did_you_mean
-from .paths_log import EventLog, as_list, build_log, cutoff_ns, document
-from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TOUCHPOINT
-from .stages import Lifecycle
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TOUCHPOINT
+from ..stages import Lifecycle
+from .log import EventLog, as_list, build_log, cutoff_ns, document
 
 __all__ = ["OUTCOMES", "DIMENSIONS", "account_outcomes", "won_vs_lost"]
 

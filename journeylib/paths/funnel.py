@@ -8,7 +8,7 @@
   and how often journeys still moved on after them;
 * :func:`time_in_stage` - the distribution of days per visit of a stage, per segment.
 
-All are re-exported by :mod:`journeylib.paths`; see there for the order, steps and filters.
+All are public in :mod:`journeylib.paths`; see there for the order, steps and filters.
 """
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .paths_log import (DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, empty_result, segment_map,
-                        steps_of)
-from .schema import OUTCOME, TOUCHPOINT
-from .stages import Lifecycle
+from ..errors import ParameterError
+from ..schema import OUTCOME, TOUCHPOINT
+from ..stages import Lifecycle
+from .log import DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, empty_result, segment_map, steps_of
 
 __all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .paths_log import EventLog, build_log, check_bool, document, empty_result, steps_of
-from .stages import Lifecycle
+from ..errors import ParameterError
+from ..stages import Lifecycle
+from .log import EventLog, build_log, check_bool, document, empty_result, steps_of
 
 __all__ = ["step_sankey", "sankey_nodes", "END", "OTHER"]
 

@@ -24,10 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ParameterError, did_you_mean
-from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
-from .stages import Lifecycle, load_lifecycle
-from .data.timeparse import date_parameter
+from ..data.timeparse import date_parameter
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
+from ..stages import Lifecycle, load_lifecycle
 
 __all__ = ["EventLog", "Steps", "build_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "document",
            "as_list", "segment_map", "cutoff_ns", "empty_note", "empty_result", "check_bool"]

@@ -1,42 +1,4 @@
-"""Journey paths: how accounts really move through the lifecycle, backwards included.
-
-Plain functions from touchpoints (with their ``stage``, as :func:`journeylib.load`
-gives them) and a :class:`~journeylib.stages.Lifecycle` to tidy DataFrames:
-
-* :func:`journey_steps` - one row per step of every journey (account, contact or
-  opportunity), with first entries, backward moves and re-entries flagged;
-* :func:`journeys` - one row per journey: its path, furthest stage, first-entry time
-  of every stage, backward moves and re-entries, and its outcome;
-* :func:`transitions` - from-stage -> to-stage counts, shares of exits, times between;
-* :func:`variants` - the most frequent paths and their outcomes;
-* the step Sankey (:mod:`journeylib.paths_sankey`), funnel, stalls, drop-offs and time
-  in stage (:mod:`journeylib.paths_funnel`) and won vs lost and outcomes
-  (:mod:`journeylib.paths_compare`), re-exported here.
-
-**Order.** Events are ordered by journey, timestamp, ``event_id`` (as text, missing
-last), then input order, so ties are deterministic; every output is sorted explicitly.
-
-**Steps.** With ``collapse=True`` consecutive events of one stage are one step (entered
-at the first of them); with ``collapse=False`` each event is a step, and transitions
-include self-moves (their counts equal a directly-follows graph of the same log).
-
-**Backward moves and re-entries** (DESIGN section 2). A step is *backward* when its stage is
-linear and earlier in the lifecycle than the furthest linear stage the journey had
-already reached; recurring stages (``support``) never count and do not raise the
-furthest stage. A transition is ``backward`` when :meth:`Lifecycle.is_backward` says so,
-``recurring`` when it enters or leaves a recurring stage, ``self`` when it stays, else
-``forward``. A step is a *re-entry* when the journey enters again a linear stage it had
-entered before, after at least ``reentry_days`` (default 270) with no touchpoint at that
-stage or beyond it: an account that was lost and came back a year later (seed scenario
-``lost_then_won``) re-enters consideration and decision.
-
-Every function takes the same filters (segment or persona, plan, date window, channel,
-as_of) and works for any lifecycle; a selection that matches nothing returns an empty
-frame whose ``attrs["note"]`` says why. Inside, the work is numpy on integer codes
-(:mod:`journeylib.paths_log`): one sort, then linear passes. For several analyses of one
-large selection, :func:`event_log` sorts once and every function accepts its result in
-place of the touchpoints.
-"""
+"""Journeys, steps, transitions and variants from an :class:`~journeylib.paths.EventLog`."""
 from __future__ import annotations
 
 from typing import Any
@@ -46,16 +8,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ParameterError
-from .paths_log import DAY_NS, LEVELS, EventLog, Steps, build_log, check_bool, document, empty_result, steps_of
-from .schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
-from .stages import Lifecycle
+from ..errors import ParameterError
+from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
+from ..stages import Lifecycle
+from .log import DAY_NS, EventLog, Steps, build_log, check_bool, document, empty_result, steps_of
 
-__all__ = [
-    "event_log", "EventLog", "journey_steps", "journeys", "transitions", "step_sankey", "sankey_nodes", "variants",
-    "funnel", "stalls", "drop_offs", "time_in_stage", "account_outcomes", "won_vs_lost",
-    "LEVELS", "END", "OTHER", "OUTCOMES", "DIRECTIONS", "REENTRY_DAYS",
-]
+__all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "DIRECTIONS", "REENTRY_DAYS"]
 
 DIRECTIONS = ("forward", "backward", "self", "recurring")
 REENTRY_DAYS = 270.0
@@ -305,7 +263,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
                  "backward_moves", "has_backward", "reentries", "has_reentry"]
         frame = frame[order]
     if log.level != "opportunity" and (opportunities is not None or subscriptions is not None):
-        from .paths_compare import account_outcomes
+        from .compare import account_outcomes
 
         outcomes = account_outcomes(opportunities, subscriptions, as_of=log.cutoff)
         frame["outcome"] = (frame[ACCOUNT_ID].map(outcomes.set_index(ACCOUNT_ID)["outcome"])
@@ -474,7 +432,7 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
         count column per outcome in :data:`OUTCOMES` order and ``win_rate`` (won + churned
         + expanded, i.e. ever won, over all).
     """
-    from .paths_compare import OUTCOMES, account_outcomes
+    from .compare import OUTCOMES, account_outcomes
 
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
         raise ParameterError(f"top must be a positive whole number or None, got {top!r}")
@@ -523,8 +481,3 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     grouped.attrs["note"] = ""
     return grouped
 
-
-# re-exported: Sankeys; funnel, stalls, drop-offs, time in stage; outcomes and won vs lost
-from .paths_compare import OUTCOMES, account_outcomes, won_vs_lost  # noqa: E402
-from .paths_funnel import drop_offs, funnel, stalls, time_in_stage  # noqa: E402
-from .paths_sankey import END, OTHER, sankey_nodes, step_sankey  # noqa: E402
