@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import journeylib
-from journeylib import changes, churn
+from journeylib import churn
+from journeylib.review import changes
 from journeylib.errors import ParameterError
 
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from journeylib import review
-from journeylib.deck import build_deck
+from journeylib.review.deck import build_deck
 from journeylib.errors import ParameterError
 
 from conftest import chromium_page

@@ -89,7 +89,7 @@ def test_cli_review_exit_4(tmp_path, make_source, monkeypatch, capsys):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     _notebook(nbs / "02_boom.ipynb", "raise RuntimeError('planted failure')", COMMON)
-    monkeypatch.setattr(review, "NOTEBOOKS_DIR", nbs)
+    monkeypatch.setattr(review.runner, "NOTEBOOKS_DIR", nbs)
     code = main(["review", "--month", "2026-10", "--data", str(make_source()), "--out", str(tmp_path / "r"),
                  "--quiet"])
     err = capsys.readouterr().err
@@ -201,12 +201,12 @@ def test_a_crash_leaves_the_previous_report_in_place(tmp_path, make_source, monk
     out = tmp_path / "reports"
     first = review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
     before = (first.folder / "manifest.json").read_text()
-    import journeylib.deck
+    import journeylib.review.deck
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(journeylib.deck, "build_deck", boom)
+    monkeypatch.setattr(journeylib.review.deck, "build_deck", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
     assert (first.folder / "manifest.json").read_text() == before

@@ -24,9 +24,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .data.timeparse import date_parameter
-from .errors import ParameterError, did_you_mean
-from .schema import ACCOUNT_ID
+from ..data.timeparse import date_parameter
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID
 
 __all__ = ["MOVE_STATUSES", "previous_month_end", "previous_scores", "risk_moves", "risk_move_summary",
            "accounts_with_status", "churned_since", "prediction_check", "persona_moves", "risk_change_sentences", "persona_change_sentences"]
@@ -65,7 +65,7 @@ def previous_scores(snapshots: pd.DataFrame, day: Any, *, model: str = "gbm", ho
         :meth:`~journeylib.churn.ChurnModel.score` columns without reasons; no rows when
         the snapshots hold no snapshot of ``day`` (``attrs["note"]`` says so).
     """
-    from . import churn
+    from .. import churn
 
     day = pd.Timestamp(day).normalize()
     rows = snapshots[snapshots[churn.SNAPSHOT] == day]
@@ -186,7 +186,7 @@ def churned_since(data: Any, since: Any, *, as_of: Any = None, gap_days: int = 1
     DataFrame with columns account_id, churned (bool); ``attrs["days"]`` holds the
     days from ``since`` to ``as_of``.
     """
-    from . import churn
+    from .. import churn
 
     day = pd.Timestamp(as_of) if as_of is not None else getattr(data, "as_of", None)
     if day is None:
