@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import journeylib
-from journeylib import churn, health_score as hs, review, synth
+from journeylib import churn, review, synth
+from journeylib.churn import health as hs
 from journeylib.errors import ParameterError
 from journeylib.plots import churn as churn_plots
 from journeylib.schema import PII_COLUMNS

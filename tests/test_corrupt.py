@@ -6,7 +6,7 @@ import pandas as pd
 
 import journeylib
 from journeylib import synth
-from journeylib.corrupt import plant_problems, write_planted
+from journeylib.synth.corrupt import plant_problems, write_planted
 
 
 def test_load_finds_exactly_the_planted_problems(tmp_path):

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import journeylib
-from journeylib import churn, features, review, segments
+from journeylib import churn, review, segments
+from journeylib.segments import features
 from journeylib.review import changes
 from journeylib.synth import XSS_ACCOUNT_NAME
 

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 import journeylib
 from journeylib import review, segments, synth
 from journeylib.errors import ParameterError
-from journeylib.features import account_features, cutoff_of, tables_as_of
+from journeylib.segments.features import account_features, cutoff_of, tables_as_of
 from journeylib.plots import segments as seg_plots
 from journeylib.segments import PersonaModel, PersonaWarning
 from journeylib.stages import default_lifecycle

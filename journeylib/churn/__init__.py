@@ -1,6 +1,7 @@
 """Churn risk: as-of snapshot features, risk models, temporal backtests, drivers and the risk list.
 
-The package's modules: ``snapshots`` (features and labels), ``model`` (:class:`ChurnModel`),
+The package's modules: ``snapshots`` (features and labels), ``health`` (the rule-based health score
+and expansion signals), ``model`` (:class:`ChurnModel`),
 ``reasons`` (reasons in plain words), ``metrics``, ``backtest`` (:class:`ChurnBacktest`,
 :func:`permutation_drivers`) and ``lists`` (the risk list); import the names from
 :mod:`journeylib.churn`.
@@ -16,7 +17,7 @@ timezone) and the label "the subscription ended within ``horizon_days`` after ``
   snapshot changes none of that snapshot's features) and the labels.
 * :class:`ChurnModel`: a gradient-boosted model (scikit-learn
   ``HistGradientBoostingClassifier``), a logistic regression, or the rule-based
-  health score (:mod:`journeylib.health_score`), fitted on the snapshots whose outcome
+  health score (:mod:`.health`), fitted on the snapshots whose outcome
   is known, probabilities calibrated on the latest training snapshots
   (``CalibratedClassifierCV(FrozenEstimator(model))``), with per-account reasons in
   plain words.
@@ -95,6 +96,8 @@ Examples
 from __future__ import annotations
 
 from .backtest import ChurnBacktest, permutation_drivers
+from .health import (DEFAULT_HEALTH_WEIGHTS, HEALTH_BANDS, HEALTH_COMPONENTS, check_weights, expansion_list,
+                     expansion_signals, health_score, parse_weights)
 from .lists import RISK_LIST_COLUMNS, arr_at_risk_by_segment, risk_headline, risk_list
 from .metrics import calibration_slope, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, model_features
@@ -109,4 +112,6 @@ __all__ = [
     "calibration_table", "calibration_slope", "lift_table", "roc_points", "permutation_drivers", "risk_list",
     "arr_at_risk_by_segment", "RISK_LIST_COLUMNS", "inputs_note", "latest_snapshot", "risk_headline",
     "PRESALE_PREFIX", "LABEL", "KNOWN", "SNAPSHOT", "EXEC_ROLES", "CHAMPION_ROLES", "HIGH_PRIORITIES",
+    "health_score", "parse_weights", "check_weights", "expansion_signals", "expansion_list", "HEALTH_COMPONENTS",
+    "DEFAULT_HEALTH_WEIGHTS", "HEALTH_BANDS",
 ]

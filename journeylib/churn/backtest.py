@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, did_you_mean
-from ..health_score import health_score
 from ..schema import ACCOUNT_ID
+from .health import health_score
 
 from .metrics import _auc, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, _check_snapshots, _frame, _threads

@@ -29,7 +29,7 @@ def risk_list(scored: pd.DataFrame, accounts: pd.DataFrame, *, health: pd.DataFr
     accounts : DataFrame
         The accounts table (name and owner are read; nothing about contacts).
     health : DataFrame, optional
-        :func:`journeylib.health_score.health_score` of the same snapshot.
+        :func:`journeylib.churn.health_score` of the same snapshot.
     top : int, optional
         Keep the ``top`` riskiest accounts.
 

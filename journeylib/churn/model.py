@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, did_you_mean
-from ..health_score import health_score
 from ..schema import ACCOUNT_ID
+from .health import health_score
 
 from .reasons import REASON_GROUPS
 from .snapshots import (_CATEGORICAL, CALIBRATIONS, FEATURES, KNOWN, LABEL, PRESALE_PREFIX, SNAPSHOT, _check_horizon,
@@ -99,7 +99,7 @@ class ChurnModel:
         drift of the churn rate.
     calibration_churners : int
     health_weights : dict, optional
-        Weights of the health score (:mod:`journeylib.health_score`).
+        Weights of the health score (:mod:`journeylib.churn.health`).
     random_state : int
     n_threads : int or None
         BLAS/OpenMP threads while fitting and predicting (None: the libraries' default).

@@ -1,6 +1,6 @@
 """Churn-risk figures: backtest metrics, ROC, calibration, lift, drivers, health vs model, ARR at risk.
 
-Every function takes a result of :mod:`journeylib.churn` / :mod:`journeylib.health_score`
+Every function takes a result of :mod:`journeylib.churn` / :mod:`journeylib.churn.health`
 and returns a ``plotly.graph_objects.Figure`` (an explanatory empty figure when the
 result is empty).
 """

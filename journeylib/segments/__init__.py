@@ -1,6 +1,6 @@
 """Personas: clustering of account features, rule-based personas, profiles, outcomes, journeys.
 
-The features come from :func:`journeylib.features.account_features` (one row per
+The features come from :func:`journeylib.segments.account_features` (one row per
 account, as of a date). :class:`PersonaModel` clusters them:
 
 * a scikit-learn pipeline transforms the chosen columns (one-hot encoding for
@@ -44,9 +44,9 @@ Examples
 """
 from __future__ import annotations
 
-from ..features import account_features
 from .columns import (CLUSTER_FEATURES, DEFAULT_GROUPS, DEFAULT_RULES_FILE, FIT_POPULATIONS, METHODS, MODEL_FILE,
                       MODEL_INFO_FILE, UNASSIGNED, PersonaWarning, cluster_columns, parse_groups)
+from .features import account_features
 from .model import PersonaModel, load_or_fit, persona_sizes
 from .outcomes import committee_engagement, persona_outcomes, persona_paths, persona_stage_times
 from .profiles import persona_traits

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JourneyWarning, ParameterError, did_you_mean
-from ..features import FEATURE_GROUPS, feature_info
 from ..schema import ACCOUNT_ID
+from .features import FEATURE_GROUPS, feature_info
 
 #: The core clustering columns of each feature group: few, continuous, roughly Gaussian after their
 #: transform, so that no group outweighs the others and no one-hot or zero-inflated column splits a persona.
@@ -29,8 +29,8 @@ CLUSTER_FEATURES: dict[str, tuple[str, ...]] = {
 DEFAULT_GROUPS: tuple[str, ...] = ("firmographics", "committee", "engagement", "sales", "usage", "surveys")
 METHODS = ("gmm", "kmeans")
 FIT_POPULATIONS = ("opportunity", "all")
-#: journeylib/personas_rules.yml, beside default_stages.yml (presets/ holds mappings)
-DEFAULT_RULES_FILE = Path(__file__).resolve().parent.parent / "personas_rules.yml"
+#: The shipped rule-based personas (journeylib/segments/personas_rules.yml)
+DEFAULT_RULES_FILE = Path(__file__).with_name("personas_rules.yml")
 MODEL_FILE = "personas.joblib"
 MODEL_INFO_FILE = "personas.json"
 UNASSIGNED = "unassigned"

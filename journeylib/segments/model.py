@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, did_you_mean
-from ..features import feature_info
 from ..schema import ACCOUNT_ID
 from .columns import (FIT_POPULATIONS, METHODS, MODEL_FILE, MODEL_INFO_FILE, UNASSIGNED, PersonaWarning,
                       _build_transformer, _check_features, cluster_columns, parse_groups)
+from .features import feature_info
 from .profiles import _names, persona_traits
 
 def _refit_diag(means: np.ndarray, variances: np.ndarray, weights: np.ndarray, Z: np.ndarray, reg_covar: float,

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..features import tables_as_of
 from ..schema import ACCOUNT_ID, CONTACT_ID, STAGE, TIMESTAMP
 from .columns import UNASSIGNED
+from .features import tables_as_of
 from .profiles import _as_labels
 
 # --------------------------------------------------------------------------- outcomes
 def _tables(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Any]:
-    from ..features import _tables_and_cutoff
+    from .features import _tables_and_cutoff
 
     tables, cutoff, lifecycle = _tables_and_cutoff(data, as_of)
     return tables_as_of(tables, cutoff), cutoff, lifecycle

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..features import feature_info
 from ..schema import ACCOUNT_ID
 from .columns import UNASSIGNED, _check_features, _logodds
+from .features import feature_info
 
 # --------------------------------------------------------------------------- profiles
 def _as_labels(personas: "pd.DataFrame | pd.Series") -> pd.Series:

@@ -103,7 +103,7 @@ def _eval_rule(node: ast.AST, features: pd.DataFrame, rule: str) -> np.ndarray:
 
 
 def load_rules(source: "str | Path | Mapping | Sequence | None" = None) -> list[dict[str, str]]:
-    """Rule-based personas from a YAML file, a dict or a list (default: ``journeylib/personas_rules.yml``).
+    """Rule-based personas from a YAML file, a dict or a list (default: ``journeylib/segments/personas_rules.yml``).
 
     The YAML holds ``personas:``, a list of ``{name: ..., rule: ...}`` in priority order::
 

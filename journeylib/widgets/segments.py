@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..features import FEATURE_GROUPS
 from ..segments import PersonaModel, parse_groups
+from ..segments.features import FEATURE_GROUPS
 
 __all__ = ["persona_explorer", "k_value"]
 

@@ -29,7 +29,7 @@ evidence in words, combined with editable weights.
 
 Examples
 --------
->>> from journeylib.health_score import health_score, DEFAULT_HEALTH_WEIGHTS
+>>> from journeylib.churn import health_score, DEFAULT_HEALTH_WEIGHTS
 >>> import pandas as pd
 >>> f = pd.DataFrame({"account_id": ["A1"], "seat_utilisation": [0.8], "active_users_trend": [0.0],
 ...                   "feature_breadth_90d": [2.0], "tickets_90d": [1.0], "high_priority_tickets_90d": [1.0],
@@ -43,8 +43,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, did_you_mean
-from .schema import ACCOUNT_ID, TABLES
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, TABLES
 
 __all__ = ["HEALTH_COMPONENTS", "DEFAULT_HEALTH_WEIGHTS", "HEALTH_BANDS", "check_weights", "parse_weights",
            "health_score",

@@ -33,7 +33,7 @@ surveys             nps_mean, csat_mean, ces_mean (survey responses by as_of)
 Examples
 --------
 >>> import journeylib
->>> from journeylib.features import account_features
+>>> from journeylib.segments import account_features
 >>> data = journeylib.load(None, as_of="2026-10-31")  # doctest: +SKIP
 >>> feats = account_features(data)  # doctest: +SKIP
 """
@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, did_you_mean
-from .schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
-from .stages import Lifecycle, default_lifecycle
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
+from ..stages import Lifecycle, default_lifecycle
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",

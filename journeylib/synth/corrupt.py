@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import TABLE_ORDER
-from .synth import SynthDataset
-from .synth.build import _csv_frame
+from ..schema import TABLE_ORDER
+from . import SynthDataset
+from .build import _csv_frame
 
 __all__ = ["plant_problems", "write_planted"]
 
