@@ -51,7 +51,7 @@ def ts(day: str) -> pd.Timestamp:
 
 # --------------------------------------------------------------------------- journeys
 def test_journeys_exact_on_a_tiny_log():
-    j = paths.journeys(T1, LC).set_index("journey_id")
+    j = paths.journeys(paths.event_log(T1, LC)).set_index("journey_id")
     assert j.index.tolist() == ["A1", "A2", "A3"]
     assert j.loc["A1", "path"] == "awareness > research > consideration > research > support > decision"
     assert j.loc["A2", "path"] == "consideration"
@@ -67,12 +67,12 @@ def test_journeys_exact_on_a_tiny_log():
     assert pd.isna(j.loc["A1", "entered_onboarding"]) and j.loc["A3", "entered_support"] == ts("2026-01-02")
     assert j["started_at"].tolist() == [ts("2026-01-01"), ts("2026-01-04"), ts("2026-01-02")]
     assert str(j["first_stage"].dtype) == "category" and list(j["first_stage"].cat.categories) == LC.ids
-    raw = paths.journeys(T1, LC, collapse=False).set_index("journey_id")
+    raw = paths.journeys(paths.event_log(T1, LC), collapse=False).set_index("journey_id")
     assert raw.loc["A1", "steps"] == 7 and raw.loc["A1", "path"].startswith("awareness > research > research >")
 
 
 def test_journey_steps_flags_and_times():
-    s = paths.journey_steps(T1, LC, collapse=True)
+    s = paths.journey_steps(paths.event_log(T1, LC), collapse=True)
     a1 = s[s["journey_id"] == "A1"]
     assert a1["step"].tolist() == [1, 2, 3, 4, 5, 6]
     assert a1["events"].tolist() == [1, 2, 1, 1, 1, 1]
@@ -88,12 +88,12 @@ def test_ties_broken_by_event_id_then_input_order():
                     ("A9", "2026-02-02", "research", None), ("A9", "2026-02-01", "decision", "z"),
                     ("A9", "2026-02-02", "onboarding", None), ("A9", "2026-02-02", "adoption", "E10"),
                     ("A9", "2026-02-02", "renewal", "E9")])
-    steps = paths.journey_steps(log, LC)
+    steps = paths.journey_steps(paths.event_log(log, LC))
     # by time; at 2026-02-02 by event_id as text (E10 < E9 < a < b), missing ids last in input order
     assert steps["stage"].astype(str).tolist() == ["decision", "adoption", "renewal", "awareness", "consideration",
                                                    "research", "onboarding"]
     shuffled = log.iloc[[3, 1, 0, 5, 6, 2, 4]]
-    assert paths.journey_steps(shuffled, LC)["stage"].astype(str).tolist() == \
+    assert paths.journey_steps(paths.event_log(shuffled, LC))["stage"].astype(str).tolist() == \
         steps["stage"].astype(str).tolist()
 
 
@@ -106,14 +106,14 @@ def test_reentry_after_a_long_absence_only():
             ("R2", 500, "decision")]
     log = make_log([(a, day0 + pd.Timedelta(days=d), s) for a, d, s in rows])
     for collapse in (True, False):
-        s = paths.journey_steps(log, LC, collapse=collapse)
+        s = paths.journey_steps(paths.event_log(log, LC), collapse=collapse)
         hits = s.loc[s["reentry"], ["journey_id", "entered_at"]]
         # R1 comes back to consideration and decision after 380 and 390 days away from them and beyond;
         # R2's return to consideration after 90 days is not a re-entry, nor is its first decision
         assert hits.values.tolist() == [["R1", day0 + pd.Timedelta(days=400)], ["R1", day0 + pd.Timedelta(days=410)]]
-    j = paths.journeys(log, LC).set_index("journey_id")
+    j = paths.journeys(paths.event_log(log, LC)).set_index("journey_id")
     assert j["reentries"].tolist() == [2, 0] and j["has_reentry"].tolist() == [True, False]
-    short = paths.journeys(log, LC, reentry_days=80).set_index("journey_id")
+    short = paths.journeys(paths.event_log(log, LC), reentry_days=80).set_index("journey_id")
     assert short.loc["R2", "reentries"] == 1
 
 
@@ -122,25 +122,25 @@ def test_custom_lifecycle_other_stages_and_order():
                         {"id": "help", "recurring": True}, {"id": "renew", "label": "Renewal"}])
     log = make_log([("C1", "2026-03-01", "trial"), ("C1", "2026-03-02", "evaluation"), ("C1", "2026-03-03", "purchase"),
                     ("C1", "2026-03-04", "help"), ("C1", "2026-03-05", "Renewal"), ("C1", "2026-03-06", "evaluation")])
-    j = paths.journeys(log, custom).iloc[0]
+    j = paths.journeys(paths.event_log(log, custom)).iloc[0]
     assert j["path"] == "trial > evaluation > purchase > help > renew > evaluation"
     assert j["backward_moves"] == 2 and str(j["furthest_stage"]) == "renew"
-    assert [c for c in paths.journeys(log, custom).columns if c.startswith("entered_")] == \
+    assert [c for c in paths.journeys(paths.event_log(log, custom)).columns if c.startswith("entered_")] == \
         ["entered_trial", "entered_purchase", "entered_evaluation", "entered_help", "entered_renew"]
-    tr = paths.transitions(log, custom)
+    tr = paths.transitions(paths.event_log(log, custom))
     assert list(zip(tr["from_stage"].astype(str), tr["to_stage"].astype(str), tr["direction"])) == [
         ("trial", "evaluation", "forward"), ("purchase", "help", "recurring"), ("evaluation", "purchase", "backward"),
         ("help", "renew", "recurring"), ("renew", "evaluation", "backward")]
-    fun = paths.funnel(log, custom)
+    fun = paths.funnel(paths.event_log(log, custom))
     assert fun["stage"].astype(str).tolist() == ["trial", "purchase", "evaluation", "renew"]
     assert fun["reached"].tolist() == [1, 1, 1, 1] and fun["reached_in_order"].tolist() == [1, 1, 0, 0]
     with pytest.raises(ParameterError, match="not stages of the lifecycle.*did you mean 'trial'"):
-        paths.journeys(make_log([("C1", "2026-03-01", "trail")]), custom)
+        paths.journeys(paths.event_log(make_log([("C1", "2026-03-01", "trail")]), custom))
 
 
 # --------------------------------------------------------------------------- transitions
 def test_transitions_exact_uncollapsed_and_collapsed():
-    tr = paths.transitions(T1, LC)
+    tr = paths.transitions(paths.event_log(T1, LC))
     got = list(zip(tr["from_stage"].astype(str), tr["to_stage"].astype(str), tr["direction"], tr["transitions"],
                    tr["journeys"], tr["accounts"]))
     assert got == [("awareness", "research", "forward", 1, 1, 1), ("awareness", "support", "recurring", 1, 1, 1),
@@ -150,7 +150,7 @@ def test_transitions_exact_uncollapsed_and_collapsed():
     assert tr["transitions"].sum() == len(T1) - 3  # events - journeys
     assert tr["share"].round(4).tolist() == [0.5, 0.5, 0.3333, 0.3333, 0.3333, 1.0, 0.6667, 0.3333]
     assert tr["median_days"].tolist() == [1.0, 6.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0]
-    col = paths.transitions(T1, LC, collapse=True).set_index(["from_stage", "to_stage"])
+    col = paths.transitions(paths.event_log(T1, LC), collapse=True).set_index(["from_stage", "to_stage"])
     assert "self" not in set(col["direction"])
     # collapsed, the time runs from entering research (01-02) to entering consideration (01-05)
     assert col.loc[("research", "consideration"), "median_days"] == 3.0
@@ -163,10 +163,10 @@ def test_transitions_count_accounts_at_contact_level():
                     ("A2", "2026-01-01", "awareness", "e5", "c3"), ("A2", "2026-01-04", "research", "e6", "c3"),
                     ("A2", "2026-01-05", "decision", "e7", None)],
                    columns=("account_id", "timestamp", "stage", "event_id", "contact_id"))
-    tr = paths.transitions(log, LC, level="contact")
+    tr = paths.transitions(paths.event_log(log, LC, level="contact"))
     assert tr[["transitions", "journeys", "accounts"]].values.tolist() == [[3, 3, 2]]
     assert tr["median_days"].tolist() == [2.0]
-    j = paths.journeys(log, LC, level="contact")
+    j = paths.journeys(paths.event_log(log, LC, level="contact"))
     assert j[["journey_id", "account_id", "events"]].values.tolist() == [["c1", "A1", 2], ["c2", "A1", 2],
                                                                           ["c3", "A2", 2]]
 
@@ -182,7 +182,7 @@ SANKEY_LOG = make_log([("J1", "2026-01-01", "awareness"), ("J1", "2026-01-02", "
 
 
 def test_step_sankey_exact_with_journey_ended_and_other():
-    links = paths.step_sankey(SANKEY_LOG, LC, max_steps=3, threshold=0)
+    links = paths.step_sankey(paths.event_log(SANKEY_LOG, LC), max_steps=3, threshold=0)
     assert links[["step", "source", "target", "journeys"]].values.tolist() == [
         [1, "awareness", "research", 2], [1, "awareness", "consideration", 1], [1, "research", "journey_ended", 1],
         [2, "research", "consideration", 1], [2, "research", "journey_ended", 1], [2, "consideration", "decision", 1]]
@@ -193,7 +193,7 @@ def test_step_sankey_exact_with_journey_ended_and_other():
         [1, "awareness", 3], [1, "research", 1], [2, "research", 2], [2, "consideration", 1],
         [2, "journey_ended", 1], [3, "consideration", 1], [3, "decision", 1], [3, "journey_ended", 1]]
     assert nodes["share_of_previous_step"].round(4).tolist() == [0.75, 0.25, 0.5, 0.25, 0.25, 0.3333, 0.3333, 0.3333]
-    folded = paths.step_sankey(SANKEY_LOG, LC, max_steps=3, threshold=0.3)
+    folded = paths.step_sankey(paths.event_log(SANKEY_LOG, LC), max_steps=3, threshold=0.3)
     assert folded[["step", "source", "target", "journeys"]].values.tolist() == [
         [1, "awareness", "research", 2], [1, "awareness", "other", 1], [1, "other", "journey_ended", 1],
         [2, "research", "other", 1], [2, "research", "journey_ended", 1], [2, "other", "other", 1]]
@@ -206,14 +206,14 @@ def test_variants_with_outcomes():
                          "status": ["won", "lost", "open"], "type": ["new"] * 3})
     subs = pd.DataFrame({"account_id": ["J1"], "start_date": pd.to_datetime(["2026-01-06"], utc=True),
                          "end_date": pd.to_datetime([None], utc=True), "mrr": [100.0]})
-    v = paths.variants(SANKEY_LOG, LC, top=None, max_steps=2, opportunities=opps, subscriptions=subs,
-                       as_of="2026-01-31")
+    v = paths.variants(paths.event_log(SANKEY_LOG, LC, as_of="2026-01-31"), top=None, max_steps=2,
+                       opportunities=opps, subscriptions=subs)
     assert v["variant"].tolist() == ["awareness > consideration > ...", "awareness > research",
                                      "awareness > research > ...", "research"]
     assert v["steps"].tolist() == [2, 2, 2, 1] and v["share"].tolist() == [0.25] * 4
     assert v[["won", "lost", "open", "churned", "expanded", "none"]].values.tolist() == [
         [0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1]]
-    top = paths.variants(SANKEY_LOG, LC, top=1, max_steps=None)
+    top = paths.variants(paths.event_log(SANKEY_LOG, LC), top=1, max_steps=None)
     assert top[["variant", "journeys"]].values.tolist()[0][1] == 1 and "won" not in top.columns
 
 
@@ -243,7 +243,7 @@ def test_account_outcomes_rules_and_as_of():
 
 # --------------------------------------------------------------------------- funnel, stalls, drop-offs, time
 def test_funnel_exact():
-    f = paths.funnel(T1, LC).set_index("stage")
+    f = paths.funnel(paths.event_log(T1, LC)).set_index("stage")
     assert f.index.astype(str).tolist() == [s for s in LC.ids if s != "support"]
     assert f["reached"].tolist()[:5] == [2, 1, 2, 1, 0]
     assert f["reached_in_order"].tolist()[:5] == [2, 1, 1, 1, 0]
@@ -253,14 +253,14 @@ def test_funnel_exact():
 
 
 def test_stalls_exact():
-    s = paths.stalls(T1, LC, as_of=pd.Timestamp("2026-01-31", tz=UTC), dormant_days=25)
+    s = paths.stalls(paths.event_log(T1, LC, as_of=pd.Timestamp("2026-01-31", tz=UTC)), dormant_days=25)
     assert s["stage"].astype(str).tolist() == ["awareness", "consideration", "decision"]
     assert s["journeys"].tolist() == [1, 1, 1]
     assert s["median_days_since_reached"].tolist() == [28.0, 27.0, 21.0]
     assert s["median_days_since_last_touch"].tolist() == [21.0, 27.0, 21.0]
     assert s["dormant"].tolist() == [0, 1, 0]
-    with pytest.raises(ParameterError, match="stalls needs as_of"):
-        paths.stalls(T1, LC, as_of=None)
+    with pytest.raises(ParameterError, match="stalls measures ages at the log's as_of, and this log has none"):
+        paths.stalls(paths.event_log(T1, LC, as_of=None))
 
 
 def test_drop_offs_exact():
@@ -274,25 +274,25 @@ def test_drop_offs_exact():
                     ("D4", "2026-01-01", "consideration", "7", "demo", "no_show"),
                     ("D4", "2026-01-04", "consideration", "8", "demo", "attended"),
                     ("D4", "2026-01-05", "decision", "9", "contract_signed", "completed")], columns=cols)
-    d = paths.drop_offs(log, LC)
+    d = paths.drop_offs(paths.event_log(log, LC))
     assert d[["touchpoint", "outcome", "events", "journeys"]].values.tolist() == [["demo", "no_show", 2, 2],
                                                                                  ["demo_request", "abandoned", 1, 1]]
     assert d["rate"].tolist() == [0.5, 0.5]
     assert d["progressed_share"].tolist() == [0.5, 1.0] and d["progressed_share_otherwise"].tolist() == [1.0, 1.0]
-    none = paths.drop_offs(T1, LC)
+    none = paths.drop_offs(paths.event_log(T1, LC))
     assert none.empty and "no outcome column" in none.attrs["note"]
 
 
 def test_time_in_stage_per_segment():
     segs = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "segment": ["big", "big", "small"]})
-    t = paths.time_in_stage(T1, LC, segments=segs)
+    t = paths.time_in_stage(paths.event_log(T1, LC, segments=segs), segments=segs)
     assert t[["segment", "stage", "visits", "journeys"]].astype({"stage": str}).values.tolist() == [
         ["big", "awareness", 1, 1], ["big", "research", 2, 1], ["big", "consideration", 1, 1],
         ["big", "support", 1, 1], ["small", "awareness", 1, 1], ["small", "support", 2, 1]]
     big_research = t[(t["segment"] == "big") & (t["stage"] == "research")].iloc[0]
     assert big_research["median_days"] == 2.5 and round(big_research["p90_days"], 6) == 2.9
     assert t.loc[t["segment"] == "small", "median_days"].tolist() == [6.0, 1.0]
-    assert set(paths.time_in_stage(T1, LC)["segment"]) == {"(all)"}
+    assert set(paths.time_in_stage(paths.event_log(T1, LC))["segment"]) == {"(all)"}
 
 
 # --------------------------------------------------------------------------- won vs lost
@@ -332,7 +332,7 @@ def test_won_vs_lost_exact():
                          "status": ["won", "won", "won", "lost", "lost", "lost"], "type": ["new"] * 6})
     contacts = pd.DataFrame({"contact_id": ["c1", "c2", "c3", "c4"],
                              "role": ["champion", "economic_buyer", "champion", "champion"]})
-    w = paths.won_vs_lost(log, opps, LC, contacts=contacts, min_accounts=1, as_of="2026-10-31")
+    w = paths.won_vs_lost(paths.event_log(log, LC, as_of="2026-10-31"), opportunities=opps, contacts=contacts, min_accounts=1)
     assert w.attrs["won"] == 3 and w.attrs["lost"] == 2
     assert list(zip(w["dimension"], w["value"], w["won_accounts"], w["lost_accounts"])) == [
         ("channel", "display", 0, 2), ("stage", "awareness", 0, 2), ("touchpoint", "display_ad", 0, 2),
@@ -347,11 +347,11 @@ def test_won_vs_lost_exact():
     assert round(expected_p[3], 6) == 0.4  # [[2, 1], [0, 2]]: 0.1 + 0.3
     np.testing.assert_allclose(w["q_value"], _bh(np.array(expected_p)), rtol=1e-9)
     assert not w["significant"].any()
-    only_one = paths.won_vs_lost(log, opps[opps["status"] == "won"], LC)
+    only_one = paths.won_vs_lost(paths.event_log(log, LC), opportunities=opps[opps["status"] == "won"])
     assert only_one.empty and "needs both groups" in only_one.attrs["note"]
     with pytest.raises(ParameterError, match="did you mean 'channel'"):
-        paths.won_vs_lost(log, opps, LC, dimensions=["chanel"])
-    missing = paths.won_vs_lost(log, None, LC)
+        paths.won_vs_lost(paths.event_log(log, LC), opportunities=opps, dimensions=["chanel"])
+    missing = paths.won_vs_lost(paths.event_log(log, LC), opportunities=None)
     assert missing.empty and missing.attrs["note"].startswith("there is no opportunities table")
 
 
@@ -366,75 +366,79 @@ def test_opportunity_journeys_windows():
                          "created_at": [day("2026-01-10"), day("2025-01-15"), day("2026-10-01"), day("2026-11-05")],
                          "closed_at": [day("2026-02-05"), day("2025-02-15"), day("2026-11-30"), pd.NaT],
                          "status": ["won", "lost", "won", "open"], "type": ["new", "new", "expansion", "new"]})
-    j = paths.journeys(log, LC, level="opportunity", opportunities=opps, lookback_days=30, as_of="2026-10-31")
+    opp_log = paths.event_log(log, LC, level="opportunity", opportunities=opps, lookback_days=30, as_of="2026-10-31")
+    j = paths.journeys(opp_log)
     # O3 closes after as_of, so it is open and runs to as_of; O4 is created after as_of
     assert j[["journey_id", "status", "path"]].values.tolist() == [
         ["O1", "lost", "awareness > consideration > decision"], ["O2", "won", "consideration > decision"],
         ["O3", "open", "adoption"]]
-    longer = paths.journeys(log, LC, level="opportunity", opportunities=opps, lookback_days=250, as_of="2026-10-31")
+    longer = paths.journeys(paths.event_log(log, LC, level="opportunity", opportunities=opps, lookback_days=250,
+                                            as_of="2026-10-31"))
     assert longer.set_index("journey_id").loc["O2", "path"] == "research > consideration > decision"
-    v = paths.variants(log, LC, level="opportunity", opportunities=opps, lookback_days=30, as_of="2026-10-31")
+    v = paths.variants(opp_log)
     assert v.set_index("variant").loc["consideration > decision", "won"] == 1
 
 
 # --------------------------------------------------------------------------- filters and bad input
 def test_filters_segment_plan_window_channel_as_of():
-    assert paths.journeys(T1, LC, accounts=ACCOUNTS, plan="growth")["journey_id"].tolist() == ["A1", "A3"]
-    assert paths.journeys(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMEA")["journey_id"].tolist() == \
+    assert paths.journeys(paths.event_log(T1, LC, accounts=ACCOUNTS, plan="growth"))["journey_id"].tolist() == ["A1", "A3"]
+    emea = paths.event_log(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMEA")
+    assert paths.journeys(emea)["journey_id"].tolist() == \
         ["A1"]
     personas = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "persona": ["x", "y", "y"]})
-    assert paths.transitions(T1, LC, segments=personas, segment=["y"])["transitions"].sum() == 3
-    window = paths.journeys(T1, LC, start="2026-01-05", end="2026-01-08")
+    assert paths.transitions(paths.event_log(T1, LC, segments=personas, segment=["y"]))["transitions"].sum() == 3
+    window = paths.journeys(paths.event_log(T1, LC, start="2026-01-05", end="2026-01-08"))
     assert window[["journey_id", "path"]].values.tolist() == [["A1", "consideration > research > support"]]
-    early = paths.journeys(T1, LC, as_of="2026-01-04")  # the end of that day
+    early = paths.journeys(paths.event_log(T1, LC, as_of="2026-01-04"))  # the end of that day
     assert early["events"].tolist() == [3, 1, 2]
     with_channel = T1.assign(channel=["web", "web", "email", "sales", "web", "support", "sales", "sales", "support",
                                       "web", "support", "web"])
-    assert paths.journeys(with_channel, LC, channel="sales")[["journey_id", "events"]].values.tolist() == \
+    assert paths.journeys(paths.event_log(with_channel, LC, channel="sales"))[["journey_id", "events"]].values.tolist() == \
         [["A1", 2], ["A2", 1]]
 
 
 def test_unknown_values_raise_clear_errors():
     with pytest.raises(ParameterError, match="segment 'EMAE' occurs nowhere.*did you mean 'EMEA'"):
-        paths.journeys(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMAE")
+        paths.journeys(paths.event_log(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMAE"))
     with pytest.raises(ParameterError, match="plan 'grwth'.*did you mean 'growth'"):
-        paths.transitions(T1, LC, accounts=ACCOUNTS, plan="grwth")
+        paths.transitions(paths.event_log(T1, LC, accounts=ACCOUNTS, plan="grwth"))
     with pytest.raises(ParameterError, match="segments='regoin' is not a column of accounts.*did you mean 'region'"):
-        paths.journeys(T1, LC, accounts=ACCOUNTS, segments="regoin", segment="EMEA")
+        paths.journeys(paths.event_log(T1, LC, accounts=ACCOUNTS, segments="regoin", segment="EMEA"))
     with pytest.raises(ParameterError, match="segment filter given without segments"):
-        paths.funnel(T1, LC, segment="EMEA")
+        paths.funnel(paths.event_log(T1, LC, segment="EMEA"))
     with pytest.raises(ParameterError, match="level='acount' is not a journey level.*did you mean 'account'"):
-        paths.journeys(T1, LC, level="acount")
+        paths.journeys(paths.event_log(T1, LC, level="acount"))
     with pytest.raises(ParameterError, match="needs the opportunities table"):
-        paths.journeys(T1, LC, level="opportunity")
+        paths.journeys(paths.event_log(T1, LC, level="opportunity"))
     with pytest.raises(ParameterError, match="lacks column.*'stage'"):
-        paths.journeys(T1.drop(columns="stage"), LC)
+        paths.journeys(paths.event_log(T1.drop(columns="stage"), LC))
     with pytest.raises(ParameterError, match="max_steps must be a whole number of steps, 2 or more, got 1"):
-        paths.step_sankey(T1, LC, max_steps=1)
+        paths.step_sankey(paths.event_log(T1, LC), max_steps=1)
     with pytest.raises(ParameterError, match="threshold must be a share between 0 and 1"):
-        paths.step_sankey(T1, LC, threshold=5)
+        paths.step_sankey(paths.event_log(T1, LC), threshold=5)
     with pytest.raises(ParameterError, match="collapse must be True or False"):
-        paths.transitions(T1, LC, collapse="yes")
+        paths.transitions(paths.event_log(T1, LC), collapse="yes")
     with pytest.raises(ParameterError, match="end '2026-01-01' is before start '2026-02-01'"):
-        paths.journeys(T1, LC, start="2026-02-01", end="2026-01-01")
+        paths.journeys(paths.event_log(T1, LC, start="2026-02-01", end="2026-01-01"))
     with pytest.raises(ParameterError, match="start 'soon' is not a date"):
-        paths.journeys(T1, LC, start="soon")
+        paths.journeys(paths.event_log(T1, LC, start="soon"))
     with pytest.raises(ParameterError, match="channel filter given but touchpoints has no channel column"):
-        paths.journeys(T1, LC, channel="web")
+        paths.journeys(paths.event_log(T1, LC, channel="web"))
     with pytest.raises(ParameterError, match="timestamp has 1 missing values"):
-        paths.journeys(T1.assign(timestamp=T1["timestamp"].where(T1.index != 3)), LC)
+        paths.journeys(paths.event_log(T1.assign(timestamp=T1["timestamp"].where(T1.index != 3)), LC))
 
 
 def test_empty_selection_gives_empty_results_and_figures_with_a_note():
-    kw = dict(accounts=ACCOUNTS, segments="region", segment="EMEA", plan="starter")
+    log = paths.event_log(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMEA", plan="starter",
+                          as_of="2026-02-01")
     results = {
-        "journeys": paths.journeys(T1, LC, **kw), "steps": paths.journey_steps(T1, LC, **kw),
-        "transitions": paths.transitions(T1, LC, **kw), "sankey": paths.step_sankey(T1, LC, **kw),
-        "variants": paths.variants(T1, LC, **kw), "funnel": paths.funnel(T1, LC, **kw),
-        "stalls": paths.stalls(T1, LC, as_of="2026-02-01", **kw), "drop_offs": paths.drop_offs(T1, LC, **kw),
-        "time": paths.time_in_stage(T1, LC, **kw),
-        "won_lost": paths.won_vs_lost(T1, pd.DataFrame(columns=["opportunity_id", "account_id", "closed_at", "status"]),
-                                      LC, **kw),
+        "journeys": paths.journeys(log), "steps": paths.journey_steps(log),
+        "transitions": paths.transitions(log), "sankey": paths.step_sankey(log),
+        "variants": paths.variants(log), "funnel": paths.funnel(log),
+        "stalls": paths.stalls(log), "drop_offs": paths.drop_offs(log),
+        "time": paths.time_in_stage(log),
+        "won_lost": paths.won_vs_lost(log, opportunities=pd.DataFrame(
+            columns=["opportunity_id", "account_id", "closed_at", "status"])),
     }
     for name, frame in results.items():
         assert frame.empty, name
@@ -451,28 +455,28 @@ def test_empty_selection_gives_empty_results_and_figures_with_a_note():
     assert figs[0].layout.annotations[0].text == "no touchpoints match segment='EMEA', plan='starter'"
 
 
-def test_a_prepared_event_log_gives_the_same_results():
+def test_one_event_log_serves_every_analysis_unchanged():
     opps = pd.DataFrame({"opportunity_id": ["O1"], "account_id": ["A1"], "created_at": [ts("2026-01-04")],
                          "closed_at": [ts("2026-01-09")], "status": ["won"]})
     kw = dict(accounts=ACCOUNTS, plan="growth", as_of="2026-01-09")
     log = paths.event_log(T1, LC, **kw)
     assert isinstance(log, paths.EventLog) and log.ids.tolist() == ["A1", "A3"]
-    pd.testing.assert_frame_equal(paths.journeys(log, opportunities=opps), paths.journeys(T1, LC, opportunities=opps,
-                                                                                          **kw))
+    # no analysis changes the log: each result on the shared log equals the one on a fresh log
+    pd.testing.assert_frame_equal(paths.journeys(log, opportunities=opps),
+                                  paths.journeys(paths.event_log(T1, LC, **kw), opportunities=opps))
     for func in (paths.transitions, paths.step_sankey, paths.variants, paths.funnel, paths.time_in_stage,
-                 paths.journey_steps):
-        pd.testing.assert_frame_equal(func(log), func(T1, LC, **kw))
-    pd.testing.assert_frame_equal(paths.stalls(log), paths.stalls(T1, LC, **kw))
+                 paths.journey_steps, paths.stalls, paths.drop_offs):
+        pd.testing.assert_frame_equal(func(log), func(paths.event_log(T1, LC, **kw)))
     opp_log = paths.event_log(T1, LC, level="opportunity", opportunities=opps, lookback_days=1)
     assert paths.journeys(opp_log)["path"].tolist() == ["research > consideration > research > support"]  # 01-03 to 01-09
-    with pytest.raises(ParameterError, match="segment given with a prepared EventLog"):
-        paths.transitions(log, segment="EMEA")
-    with pytest.raises(ParameterError, match="level='contact' given with an EventLog of level 'account'"):
-        paths.journeys(log, level="contact")
-    with pytest.raises(ParameterError, match="lifecycle given differs"):
-        paths.journeys(log, Lifecycle(["x", "y"]))
+    with pytest.raises(ParameterError, match="already an EventLog: its filters were applied when it was built"):
+        paths.event_log(log, segment="EMEA")
+    with pytest.raises(ParameterError, match="not a touchpoints frame: build the log once with paths.event_log"):
+        paths.transitions(T1)
     with pytest.raises(ParameterError, match="lifecycle is required"):
-        paths.journeys(T1)
+        paths.event_log(T1)
+    with pytest.raises(ParameterError, match="won vs lost compares accounts: build the log with level='account'"):
+        paths.won_vs_lost(opp_log, opportunities=opps)
 
 
 def test_arrow_backed_frames_give_the_same_results(tmp_path):
@@ -480,8 +484,8 @@ def test_arrow_backed_frames_give_the_same_results(tmp_path):
     frame.to_parquet(tmp_path / "t.parquet", index=False)
     arrow = pd.read_parquet(tmp_path / "t.parquet", dtype_backend="pyarrow")
     assert isinstance(arrow["timestamp"].dtype, pd.ArrowDtype)
-    pd.testing.assert_frame_equal(paths.journeys(arrow, LC), paths.journeys(T1, LC))
-    pd.testing.assert_frame_equal(paths.transitions(arrow, LC), paths.transitions(T1, LC))
+    pd.testing.assert_frame_equal(paths.journeys(paths.event_log(arrow, LC)), paths.journeys(paths.event_log(T1, LC)))
+    pd.testing.assert_frame_equal(paths.transitions(paths.event_log(arrow, LC)), paths.transitions(paths.event_log(T1, LC)))
 
 
 # --------------------------------------------------------------------------- properties
@@ -514,21 +518,21 @@ def _reference_dfg(log: pd.DataFrame) -> dict:
 @given(random_logs(), st.integers(2, 6), st.sampled_from([0.0, 0.05, 0.2, 0.5]))
 def test_properties_counts_flows_and_shares(log, max_steps, threshold):
     n_journeys = log["account_id"].nunique()
-    tr = paths.transitions(log, LC)
+    tr = paths.transitions(paths.event_log(log, LC))
     assert tr["transitions"].sum() == len(log) - n_journeys
     assert dict(zip(zip(tr["from_stage"].astype(str), tr["to_stage"].astype(str)), tr["transitions"])) == \
         _reference_dfg(log)
     if len(tr):
         np.testing.assert_allclose(tr.groupby("from_stage", observed=True)["share"].sum(), 1.0)
-    links = paths.step_sankey(log, LC, max_steps=max_steps, threshold=threshold)
-    steps = paths.journeys(log, LC)["steps"]
+    links = paths.step_sankey(paths.event_log(log, LC), max_steps=max_steps, threshold=threshold)
+    steps = paths.journeys(paths.event_log(log, LC))["steps"]
     for k in range(1, max_steps):
         assert links.loc[links["step"] == k, "journeys"].sum() == (steps >= k).sum()
     if len(links):
         np.testing.assert_allclose(links.groupby(["step", "source"])["share_of_source"].sum(), 1.0)
         nodes = paths.sankey_nodes(links)
         np.testing.assert_allclose(nodes.groupby("step")["share_of_previous_step"].sum(), 1.0)
-    v = paths.variants(log, LC, top=None, max_steps=3)
+    v = paths.variants(paths.event_log(log, LC), top=None, max_steps=3)
     assert math.isclose(v["share"].sum(), 1.0) and v["journeys"].sum() == n_journeys
 
 
@@ -540,7 +544,7 @@ def test_results_do_not_depend_on_input_row_order(log, rnd):
     shuffled = log.iloc[order].reset_index(drop=True)
     for func in (paths.journeys, paths.transitions, paths.step_sankey, paths.variants, paths.funnel,
                  paths.journey_steps):
-        pd.testing.assert_frame_equal(func(log, LC), func(shuffled, LC))
+        pd.testing.assert_frame_equal(func(paths.event_log(log, LC)), func(paths.event_log(shuffled, LC)))
 
 
 # --------------------------------------------------------------------------- the synthetic sample
@@ -555,13 +559,13 @@ def scenarios():
 
 
 def test_lost_then_won_accounts_are_found_as_reentries(sample, scenarios):
-    j = paths.journeys(sample.touchpoints, sample.lifecycle).set_index("journey_id")
+    j = paths.journeys(paths.event_log(sample.touchpoints, sample.lifecycle)).set_index("journey_id")
     scen = scenarios.reindex(j.index)
     ltw = j[scen == "lost_then_won"]
     assert len(ltw) == 120 and ltw["has_reentry"].all()
     assert j.loc[scen == "standard", "has_reentry"].mean() < 0.05
     # the re-entry happens after the lost deal closed and by the won deal's close
-    steps = paths.journey_steps(sample.touchpoints, sample.lifecycle, collapse=True)
+    steps = paths.journey_steps(paths.event_log(sample.touchpoints, sample.lifecycle), collapse=True)
     first_reentry = steps[steps["reentry"]].groupby("journey_id")["entered_at"].min()
     opps = sample.opportunities[sample.opportunities["type"] == "new"]
     lost = opps[opps["status"] == "lost"].groupby("account_id")["closed_at"].max()
@@ -570,8 +574,8 @@ def test_lost_then_won_accounts_are_found_as_reentries(sample, scenarios):
     assert len(ids) >= 100
     assert (first_reentry[ids] > lost[ids]).all() and (first_reentry[ids] <= won[ids]).all()
     # and an opportunity journey per deal: lost, then won
-    oj = paths.journeys(sample.touchpoints, sample.lifecycle, level="opportunity", opportunities=opps,
-                        as_of=sample.cutoff)
+    oj = paths.journeys(paths.event_log(sample.touchpoints, sample.lifecycle, level="opportunity", opportunities=opps,
+                                        as_of=sample.cutoff))
     by_account = oj[oj["account_id"].isin(ids)].sort_values(["account_id", "created_at"])
     statuses = by_account.groupby("account_id")["status"].agg(tuple)
     assert len(statuses) == len(ids) and set(statuses) == {("lost", "won")}
@@ -590,7 +594,7 @@ def test_backward_share_matches_an_independent_count(sample, scenarios):
         backward[a] = backward.get(a, False) or (0 < r < top.get(a, 0))
         top[a] = max(top.get(a, 0), r)
     expected = float(np.mean(list(backward.values())))
-    j = paths.journeys(tp, lc).set_index("journey_id")
+    j = paths.journeys(paths.event_log(tp, lc)).set_index("journey_id")
     assert j["has_backward"].mean() == pytest.approx(expected, abs=1e-12)
     # measured 0.960 (0.788 before stalled and lost prospects were nurtured with retargeting ads and organic search,
     # awareness touchpoints after a decision or conversion stage)
@@ -599,9 +603,26 @@ def test_backward_share_matches_an_independent_count(sample, scenarios):
     assert j.loc[scenarios[scenarios == "lost_then_won"].index, "has_backward"].all()
 
 
+def test_a_journeydata_means_its_default_event_log(sample):
+    """paths.f(data) equals paths.f(event_log of data's touchpoints with data's tables and cut-off)."""
+    frame_log = paths.event_log(sample.touchpoints, sample.lifecycle, accounts=sample.accounts, as_of=sample.cutoff)
+    tables = dict(opportunities=sample.opportunities, subscriptions=sample.subscriptions)
+    pd.testing.assert_frame_equal(paths.journeys(sample), paths.journeys(frame_log, **tables))
+    assert "outcome" in paths.journeys(sample).columns
+    pd.testing.assert_frame_equal(paths.variants(sample), paths.variants(frame_log, **tables))
+    pd.testing.assert_frame_equal(paths.won_vs_lost(sample), paths.won_vs_lost(
+        frame_log, opportunities=sample.opportunities, contacts=sample.contacts))
+    pd.testing.assert_frame_equal(paths.stalls(sample), paths.stalls(frame_log))
+    pd.testing.assert_frame_equal(paths.time_in_stage(sample, segments="region"),
+                                  paths.time_in_stage(frame_log, segments="region"))
+    # a filter on the JourneyData's log: its accounts serve the segment column
+    emea = paths.event_log(sample, segments="region", segment="EMEA")
+    assert set(emea.journey_account) == set(sample.accounts.loc[sample.accounts["region"] == "EMEA", "account_id"])
+
+
 def test_won_vs_lost_recovers_the_strongest_planted_channel_effects(sample):
-    w = paths.won_vs_lost(sample.touchpoints, sample.opportunities, sample.lifecycle, contacts=sample.contacts,
-                          as_of=sample.cutoff)
+    w = paths.won_vs_lost(paths.event_log(sample.touchpoints, sample.lifecycle, as_of=sample.cutoff),
+                          opportunities=sample.opportunities, contacts=sample.contacts)
     channel = w[w["dimension"] == "channel"].set_index("value")
     # partner has the largest planted effect (+0.70 log-odds), display the most negative (-0.35)
     assert channel.loc["partner", "lift"] > 1.5 and channel.loc["partner", "significant"]
@@ -618,12 +639,12 @@ def test_planted_scenarios_show_up_on_another_seed():
     stage, problem = LC.assign(tp["touchpoint"], tp["channel"], tp["stage"])
     assert (problem == "").all()
     tp = tp.assign(stage=stage)
-    j = paths.journeys(tp, LC).set_index("journey_id")
+    j = paths.journeys(paths.event_log(tp, LC)).set_index("journey_id")
     scen = ds.truth["scenarios"].set_index("account_id")["scenario"].reindex(j.index)
     rate = j.groupby(scen)["has_reentry"].mean()
     assert (scen == "lost_then_won").sum() >= 200 and rate["lost_then_won"] >= 0.98
     assert rate["standard"] < 0.06 and rate["churned_after_one_year"] < 0.06
-    w = paths.won_vs_lost(tp, ds.tables["opportunities"], LC, contacts=ds.tables["contacts"])
+    w = paths.won_vs_lost(paths.event_log(tp, LC), opportunities=ds.tables["opportunities"], contacts=ds.tables["contacts"])
     channel = w[w["dimension"] == "channel"].set_index("value")
     assert channel.loc["partner", "lift"] > 1.5 and channel.loc["partner", "significant"]
     assert channel.loc["display", "lift"] < 1 and channel.loc["display", "significant"]
@@ -639,21 +660,22 @@ def test_nothing_after_as_of_changes_a_result():
                          "closed_at": [ts("2026-01-07")], "status": ["won"]})
     for func in (paths.journeys, paths.transitions, paths.step_sankey, paths.variants, paths.funnel,
                  paths.time_in_stage, paths.journey_steps):
-        base = func(T1, LC, as_of=cut)
-        pd.testing.assert_frame_equal(func(pd.concat([T1, later[later["account_id"] != "A2"]]), LC, as_of=cut), base)
-        pd.testing.assert_frame_equal(func(moved, LC, as_of=cut), base)
-    j = paths.journeys(T1, LC, opportunities=opps, as_of=cut)
+        base = func(paths.event_log(T1, LC, as_of=cut))
+        more = pd.concat([T1, later[later["account_id"] != "A2"]])
+        pd.testing.assert_frame_equal(func(paths.event_log(more, LC, as_of=cut)), base)
+        pd.testing.assert_frame_equal(func(paths.event_log(moved, LC, as_of=cut)), base)
+    j = paths.journeys(paths.event_log(T1, LC, opportunities=opps, as_of=cut), opportunities=opps)
     assert j.set_index("journey_id").loc["A1", "outcome"] == "open"  # closed after as_of: still open then
     assert paths.account_outcomes(opps, None, as_of=cut).values.tolist() == [["A1", "open"]]
 
 
 def test_sample_figures_follow_the_lifecycle(sample):
     lc = sample.lifecycle
-    tr = paths.transitions(sample.touchpoints, lc, collapse=True)
+    tr = paths.transitions(paths.event_log(sample.touchpoints, lc), collapse=True)
     fig = figures.aggregated_sankey_figure(tr, lc)
     labels = fig.data[0].node.label
     assert labels[0].startswith("Awareness") and labels[-1].startswith("→ Advocacy")
-    links = paths.step_sankey(sample.touchpoints, lc, max_steps=4)
+    links = paths.step_sankey(paths.event_log(sample.touchpoints, lc), max_steps=4)
     step = figures.step_sankey_figure(links, lc)
     assert sum(step.data[0].link.value) == links["journeys"].sum()
     assert step.data[0].node.label[0] == f"Awareness {len(sample.accounts):,} (100%)"
@@ -669,12 +691,12 @@ def test_widget_redraws_the_parameter_figures():
     w = path_widgets.paths_explorer(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMEA", max_steps=4,
                                     threshold=0.0)
     assert [v for _, v in w.segment.options] == ["", "APAC", "EMEA", "North America"]
-    expected = figures.step_sankey_figure(paths.step_sankey(T1, LC, accounts=ACCOUNTS, segments="region",
-                                                            segment="EMEA", max_steps=4, threshold=0.0), LC)
+    emea = paths.event_log(T1, LC, accounts=ACCOUNTS, segments="region", segment="EMEA")
+    expected = figures.step_sankey_figure(paths.step_sankey(emea, max_steps=4, threshold=0.0), LC)
     assert w.figures["step_sankey"].data[0].link.value == expected.data[0].link.value
     w.segment.value = ""
     w.steps.value = 2
-    again = paths.step_sankey(T1, LC, max_steps=2, threshold=0.0)
+    again = paths.step_sankey(paths.event_log(T1, LC), max_steps=2, threshold=0.0)
     assert list(w.figures["step_sankey"].data[0].link.value) == again["journeys"].tolist()
     with pytest.raises(ParameterError, match="segment 'Mars' is not one of the segments"):
         path_widgets.paths_explorer(T1, LC, accounts=ACCOUNTS, segments="region", segment="Mars")
@@ -706,15 +728,16 @@ def test_paths_notebook_records_the_library_values(tmp_path):
     rec = review.read_results(result.folder, "02_journey_paths")
     data = journeylib.load(None, as_of="2026-10-31")
     tp, lc = data.touchpoints, data.lifecycle
-    j = paths.journeys(tp, lc)
+    j = paths.journeys(paths.event_log(tp, lc))
     assert rec["accounts_analysed"] == len(j) == 2000
     assert rec["backward_share"] == pytest.approx(j["has_backward"].mean())
     assert rec["reentry_share"] == pytest.approx(j["has_reentry"].mean())
-    tr = paths.transitions(tp, lc, collapse=True).sort_values("transitions", ascending=False, kind="stable").head(3)
+    tr = (paths.transitions(paths.event_log(tp, lc), collapse=True)
+          .sort_values("transitions", ascending=False, kind="stable").head(3))
     top = pd.DataFrame(rec["top_transitions"]["data"], columns=rec["top_transitions"]["columns"])
     assert top[["from_stage", "to_stage", "transitions"]].values.tolist() == \
         tr[["from_stage", "to_stage", "transitions"]].astype({"from_stage": str, "to_stage": str}).values.tolist()
-    fun = paths.funnel(tp, lc)
+    fun = paths.funnel(paths.event_log(tp, lc))
     assert rec["conversion"] == pytest.approx(dict(zip(fun["stage"].astype(str), fun["conversion"])))
     for name in ("step_sankey", "aggregated_sankey", "transition_matrix", "funnel", "variants", "won_vs_lost",
                  "time_in_stage"):

@@ -14,7 +14,8 @@ from sklearn.metrics import adjusted_rand_score
 import journeylib
 from journeylib import review, segments, synth
 from journeylib.errors import ParameterError
-from journeylib.segments.features import account_features, cutoff_of, tables_as_of
+from journeylib.data.timeparse import as_of_cutoff
+from journeylib.segments.features import account_features, tables_as_of
 from journeylib.plots import segments as seg_plots
 from journeylib.segments import PersonaModel, PersonaWarning
 from journeylib.stages import default_lifecycle
@@ -150,7 +151,7 @@ def test_features_skip_absent_tables_with_a_note():
 def test_features_need_an_as_of_for_plain_tables():
     with pytest.raises(ParameterError, match="as_of is required"):
         account_features(tiny_tables())
-    with pytest.raises(ParameterError, match="as_of must be a date"):
+    with pytest.raises(ParameterError, match="as_of .yesterday-ish. is not a date or timestamp"):
         account_features(tiny_tables(), as_of="yesterday-ish")
     with pytest.raises(ParameterError, match="unknown tables.*did you mean 'accounts'"):
         account_features({"acounts": tiny_tables()["accounts"]}, as_of=AS_OF)
@@ -207,7 +208,7 @@ def test_changing_rows_after_as_of_changes_no_feature_or_outcome():
     tp = tables["touchpoints"]
     tp["stage"], _ = default_lifecycle().assign(tp["touchpoint"], tp["channel"], tp["stage"])
     as_of = "2026-03-31"
-    cutoff = cutoff_of(as_of)
+    cutoff = as_of_cutoff(as_of)
     changed = _perturb_after(tables, cutoff, seed=1)
     assert not changed["touchpoints"].equals(tables["touchpoints"])  # the perturbation does something
     later = account_features(tables, as_of="2026-10-31").set_index("account_id")

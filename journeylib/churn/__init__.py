@@ -10,7 +10,8 @@ The unit of analysis is an **account snapshot**: one row per account with an act
 subscription at the end of a snapshot day ``s`` (month ends over the history, and
 ``as_of`` itself), with features computed **only from rows dated before the end of
 that day** (the snapshot's *cutoff*, the first instant of ``s + 1 day`` in the data's
-timezone) and the label "the subscription ended within ``horizon_days`` after ``s``".
+timezone: ``as_of_cutoff(s, tz) + 1 ns``) and the label "the subscription ended within
+``horizon_days`` after ``s``".
 
 * :func:`snapshot_features` / :func:`build_snapshots`: the features below (each
   function filters the raw tables itself, so changing any row dated after a

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.timeparse import date_parameter
+from ..data.timeparse import as_of_cutoff, date_parameter
 from ..errors import JourneyDataError, ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
@@ -151,9 +151,11 @@ def inputs_note(data: Any) -> str:
 
 
 def _cutoff(day: pd.Timestamp, tz: str) -> int:
-    """First instant of the day after ``day`` in ``tz``, as UTC nanoseconds."""
-    nxt = (day + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return int(nxt.tz_convert("UTC").value)
+    """First instant after the day ``day`` in ``tz`` (UTC nanoseconds): :func:`as_of_cutoff` + 1 ns.
+
+    Snapshot arithmetic counts days from this exclusive bound (rows before it are in).
+    """
+    return int(as_of_cutoff(day, tz).value) + 1
 
 
 def _ns(frame: pd.DataFrame, col: str, table: str, missing: int) -> np.ndarray:

@@ -5,6 +5,9 @@ configured timezone, offsets (mixed ones too) are converted, epoch numbers are
 read as seconds or milliseconds by magnitude, date-only values are midnight in
 the configured timezone, and ISO 8601 is assumed unless ``dayfirst`` is set for
 other layouts (``31/10/2026``).
+
+It also owns the **as-of cut-off** (:func:`as_of_cutoff`): every module that needs
+"the end of the as_of day" calls it (docs/architecture.md, "One as-of cut-off").
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_times", "end_of_day", "date_parameter"]
+__all__ = ["parse_times", "as_of_cutoff", "date_parameter"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -137,13 +140,49 @@ def parse_times(values: pd.Series, tz: str = "UTC", dayfirst: bool = False) -> t
     return out, bad
 
 
-def end_of_day(day: "str | pd.Timestamp", tz: str = "UTC") -> pd.Timestamp:
-    """The last instant of ``day`` in timezone ``tz``, in UTC (the as_of cut-off)."""
-    ts = pd.Timestamp(day)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
-    local = ts.tz_convert(tz).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-    return local.tz_convert("UTC")
+def as_of_cutoff(as_of: Any, tz: str = "UTC", *, name: str = "as_of") -> pd.Timestamp:
+    """The last instant that ``as_of`` lets in, in UTC: a row is used when its time is ``<=`` this.
+
+    The one definition of the as-of cut-off in journeylib:
+
+    * a **date** (``"2026-10-31"``, a ``datetime.date``, a naive Timestamp at midnight)
+      means the end of that day in timezone ``tz``: one nanosecond before the next
+      local midnight. Days have 23 or 25 hours at DST changes; when the next midnight
+      does not exist (clocks jump from 00:00), the day ends where the clocks resume;
+    * a **naive date and time** is that wall time in ``tz``;
+    * a **tz-aware Timestamp** is an instant and is used as is (e.g. ``JourneyData.cutoff``).
+
+    The first instant after the window is ``as_of_cutoff(...) + 1 ns``.
+
+    Parameters
+    ----------
+    as_of : str, date, datetime or Timestamp
+    tz : str, default "UTC"
+        Timezone of the day (the data's configured timezone).
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    Timestamp (tz-aware, UTC)
+
+    Raises
+    ------
+    ParameterError
+        When ``as_of`` is missing or not a date.
+
+    Examples
+    --------
+    >>> str(as_of_cutoff("2026-03-08", "America/New_York"))  # a 23-hour day
+    '2026-03-09 03:59:59.999999999+00:00'
+    """
+    ts = date_parameter(as_of, name)
+    if ts.tzinfo is not None:
+        return ts.tz_convert("UTC")
+    if ts != ts.normalize():
+        return ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+    next_midnight = (ts + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return next_midnight.tz_convert("UTC") - pd.Timedelta(1, "ns")
 
 
 def date_parameter(value: Any, name: str) -> pd.Timestamp:

@@ -35,7 +35,7 @@ from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
 from ..schema import (CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES, TOUCHPOINT,
                       Column, Table)
 from ..stages import Lifecycle
-from .timeparse import end_of_day, parse_times
+from .timeparse import as_of_cutoff, parse_times
 
 __all__ = ["validate", "check_structure", "ValidationResult", "QUARANTINE_COLUMNS", "FINDING_COLUMNS", "SUGGESTIONS"]
 
@@ -484,7 +484,7 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
             as_of_day = pd.Timestamp(str(as_of)).tz_localize(None).normalize()
         except (ValueError, TypeError):
             raise JourneyDataError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD, e.g. 2026-10-31") from None
-    cutoff = end_of_day(as_of_day, tz)
+    cutoff = as_of_cutoff(as_of_day, tz)
 
     unmapped = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
     for w in works.values():

@@ -1,7 +1,10 @@
 """Journey paths: how accounts really move through the lifecycle, backwards included.
 
-Plain functions from touchpoints (with their ``stage``, as :func:`journeylib.load`
-gives them) and a :class:`~journeylib.stages.Lifecycle` to tidy DataFrames:
+One input convention (docs/architecture.md): :func:`event_log` selects the journeys once
+(from a :class:`~journeylib.data.JourneyData`, or a touchpoints frame with its
+lifecycle; filters by segment or persona, plan, date window, channel and as_of), and
+every analysis takes that :class:`EventLog` (or a JourneyData, meaning its default log)
+and returns a tidy DataFrame:
 
 * :func:`journey_steps` - one row per step of every journey (account, contact or
   opportunity), with first entries, backward moves and re-entries flagged;
@@ -30,12 +33,9 @@ entered before, after at least ``reentry_days`` (default 270) with no touchpoint
 stage or beyond it: an account that was lost and came back a year later (seed scenario
 ``lost_then_won``) re-enters consideration and decision.
 
-Every function takes the same filters (segment or persona, plan, date window, channel,
-as_of) and works for any lifecycle; a selection that matches nothing returns an empty
-frame whose ``attrs["note"]`` says why. Inside, the work is numpy on integer codes
-(:mod:`.log`): one sort, then linear passes. For several analyses of one
-large selection, :func:`event_log` sorts once and every function accepts its result in
-place of the touchpoints.
+Every analysis works for any lifecycle; a selection that matches nothing gives an
+empty frame whose ``attrs["note"]`` says why. Inside, the work is numpy on integer
+codes (:mod:`.log`): one sort when the log is built, then linear passes.
 """
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import JourneyData
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TOUCHPOINT
-from ..stages import Lifecycle
-from .log import EventLog, as_list, build_log, cutoff_ns, document
+from .log import EventLog, as_list, as_log, cutoff_ns, document
 
 __all__ = ["OUTCOMES", "DIMENSIONS", "account_outcomes", "won_vs_lost"]
 
@@ -122,11 +122,9 @@ def account_outcomes(opportunities: pd.DataFrame | None = None, subscriptions: p
 
 
 @document
-def won_vs_lost(touchpoints: "pd.DataFrame | EventLog", opportunities: pd.DataFrame | None,
-                lifecycle: Lifecycle | None = None, *, contacts: pd.DataFrame | None = None,
-                dimensions: Any = DIMENSIONS, opportunity_types: Any = ("new",), min_accounts: int = 5, alpha: float = 0.05,
-                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def won_vs_lost(log: "EventLog | JourneyData", *, opportunities: pd.DataFrame | None = None,
+                contacts: pd.DataFrame | None = None, dimensions: Any = DIMENSIONS,
+                opportunity_types: Any = ("new",), min_accounts: int = 5, alpha: float = 0.05) -> pd.DataFrame:
     """What won and lost accounts did differently before their deal closed.
 
     An account is *won* when one of its opportunities (of ``opportunity_types``) was won
@@ -140,14 +138,14 @@ def won_vs_lost(touchpoints: "pd.DataFrame | EventLog", opportunities: pd.DataFr
 
     Parameters
     ----------
-    touchpoints : DataFrame
-        As in :func:`journeylib.paths.journey_steps`.
-    opportunities : DataFrame or None
-        ``opportunity_id, account_id, closed_at, status`` (``type``); None gives an
-        empty result whose note says the table is missing.
-    lifecycle : Lifecycle
+%(log)s
+        Account journeys (``level="account"``).
+    opportunities : DataFrame, optional
+        ``opportunity_id, account_id, closed_at, status`` (``type``); default: the log's
+        JourneyData's. Without any, the result is empty and its note says the table is missing.
     contacts : DataFrame, optional
-        ``contact_id, role``: enables the ``role`` dimension (buying-committee roles).
+        ``contact_id, role``: enables the ``role`` dimension (buying-committee roles);
+        default: the log's JourneyData's.
     dimensions : list of str, default all of :data:`DIMENSIONS`
     opportunity_types : list of str or None, default ("new",)
         Opportunity types that decide; None: all (rows without a type always count).
@@ -155,7 +153,6 @@ def won_vs_lost(touchpoints: "pd.DataFrame | EventLog", opportunities: pd.DataFr
         Features held by fewer accounts (both groups together) are not tested.
     alpha : float, default 0.05
         False discovery rate for the ``significant`` flag.
-%(filters)s
 
     Returns
     -------
@@ -179,6 +176,10 @@ def won_vs_lost(touchpoints: "pd.DataFrame | EventLog", opportunities: pd.DataFr
         raise ParameterError(f"min_accounts must be a positive whole number, got {min_accounts!r}")
     if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ParameterError(f"alpha must be between 0 and 1 (e.g. 0.05), got {alpha!r}")
+    log = as_log(log)
+    if log.level != "account":
+        raise ParameterError(f"won vs lost compares accounts: build the log with level='account' (got {log.level!r})")
+    opportunities, contacts = log.table("opportunities", opportunities), log.table("contacts", contacts)
     if opportunities is not None and not isinstance(opportunities, pd.DataFrame):
         raise ParameterError(f"opportunities must be a DataFrame (or None), got {type(opportunities).__name__}")
     if opportunities is not None:
@@ -194,8 +195,6 @@ def won_vs_lost(touchpoints: "pd.DataFrame | EventLog", opportunities: pd.DataFr
         out.attrs.update(note=note, won=won, lost=lost)
         return out
 
-    log = build_log(touchpoints, lifecycle, accounts=accounts, segments=segments, segment=segment, plan=plan,
-                    start=start, end=end, channel=channel, as_of=as_of)
     if opportunities is None:
         return empty("there is no opportunities table: won vs lost needs won and lost deals")
     if not log.n_journeys:

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import OUTCOME, TOUCHPOINT
-from ..stages import Lifecycle
-from .log import DAY_NS, EventLog, as_list, build_log, cutoff_ns, document, empty_result, segment_map, steps_of
+from .log import DAY_NS, EventLog, as_list, as_log, document, empty_result, segment_map, steps_of
 
 __all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
 
@@ -41,10 +41,7 @@ def _first_entries(log, st) -> np.ndarray:
 
 
 @document
-def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-           level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-           accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-           start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def funnel(log: "EventLog | JourneyData") -> pd.DataFrame:
     """Journeys reaching each linear stage, and stage-to-stage conversion.
 
     A journey reaches a stage *in order* when it entered every earlier linear stage
@@ -54,10 +51,7 @@ def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.journey_steps`.
-%(levels)s
-%(filters)s
+%(log)s
 
     Returns
     -------
@@ -67,9 +61,7 @@ def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
         ``conversion`` and ``median_days_to_reach`` (from the journey's first touchpoint,
         among those that reached it).
     """
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     cols = {"stage": lc.dtype, "journeys": "int64", "reached": "int64", "share_reached": float,
             "reached_in_order": "int64", "share_in_order": float, "conversion": float, "median_days_to_reach": float}
@@ -102,24 +94,15 @@ def funnel(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
 
 
 @document
-def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-           as_of: Any = None, dormant_days: float = 90.0,
-           level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-           accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-           start: Any = None, end: Any = None, channel: Any = None) -> pd.DataFrame:
-    """Where journeys stall: their furthest linear stage, and how long ago, as of a date.
+def stalls(log: "EventLog | JourneyData", *, dormant_days: float = 90.0) -> pd.DataFrame:
+    """Where journeys stall: their furthest linear stage, and how long ago, as of the log's cut-off.
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.journey_steps`.
-    as_of : date-like or Timestamp
-        Required (unless given an EventLog built with it): the date the ages are
-        measured at (nothing later is used).
+%(log)s
+        Ages are measured at its cut-off: a log built from a frame needs ``as_of``.
     dormant_days : float, default 90
         A journey with no touchpoint in this many days before as_of is dormant.
-%(levels)s
-%(filters)s
 
     Returns
     -------
@@ -129,18 +112,14 @@ def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
         ``median_days_since_reached`` (since first entering it),
         ``median_days_since_last_touch``, ``dormant`` and ``dormant_share``.
     """
-    prepared = isinstance(touchpoints, EventLog)
-    if as_of is None and not (prepared and touchpoints.cutoff is not None):
-        raise ParameterError("stalls needs as_of (the date ages are measured at), e.g. as_of=data.cutoff")
-    if prepared and as_of is not None and touchpoints.cutoff != cutoff_ns(as_of):
-        raise ParameterError("as_of differs from the EventLog's: build the log with paths.event_log(..., as_of=...)")
+    log = as_log(log)
+    if log.cutoff is None:
+        raise ParameterError("stalls measures ages at the log's as_of, and this log has none: build it with "
+                             "paths.event_log(..., as_of=...) (a JourneyData's log has its cut-off)")
     try:
         dormant = float(dormant_days)
     except (TypeError, ValueError):
         raise ParameterError(f"dormant_days must be a number of days, got {dormant_days!r}") from None
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=None if prepared else as_of)
     lc = log.lifecycle
     cols = {"stage": lc.dtype, "journeys": "int64", "share": float, "median_days_since_reached": float,
             "median_days_since_last_touch": float, "dormant": "int64", "dormant_share": float}
@@ -173,11 +152,7 @@ def stalls(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None =
 
 
 @document
-def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-              outcomes: Any = DROP_OUTCOMES,
-              level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-              accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-              start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -> pd.DataFrame:
     """Drop-off points: touchpoints with a negative outcome, and what followed.
 
     For every touchpoint name that has one of ``outcomes`` (demo no-shows, abandoned
@@ -188,11 +163,8 @@ def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | Non
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.journey_steps`; needs ``touchpoint`` and ``outcome``.
+%(log)s
     outcomes : list of str, default ("no_show", "abandoned")
-%(levels)s
-%(filters)s
 
     Returns
     -------
@@ -205,9 +177,7 @@ def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | Non
         such outcome.
     """
     wanted = as_list(outcomes, "outcomes")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     cols = {"stage": lc.dtype, "touchpoint": object, "outcome": object, "events": "int64", "journeys": "int64",
             "rate": float, "progressed_share": float, "progressed_share_otherwise": float}
@@ -247,10 +217,8 @@ def drop_offs(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | Non
 
 
 @document
-def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-                  level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-                  accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                  start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def time_in_stage(log: "EventLog | JourneyData", *, segments: Any = None,
+                  accounts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Days per visit of each stage, per segment when ``segments`` is given.
 
     A visit is a collapsed step: from entering a stage to entering the next one. A
@@ -258,10 +226,12 @@ def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.journey_steps`.
-%(levels)s
-%(filters)s
+%(log)s
+    segments : DataFrame or str, optional
+        Group by segment: a frame with ``account_id`` and ``segment`` (or ``persona``),
+        or the name of an ``accounts`` column (e.g. ``"region"``).
+    accounts : DataFrame, optional
+        For ``segments`` given as a column name; default: the log's JourneyData's.
 
     Returns
     -------
@@ -270,9 +240,7 @@ def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
         ``visits``, ``journeys``, ``mean_days``, ``p10_days``, ``p25_days``,
         ``median_days``, ``p75_days``, ``p90_days``.
     """
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     quant = ("p10_days", "p25_days", "median_days", "p75_days", "p90_days")
     cols = {"segment": object, "stage": lc.dtype, "visits": "int64", "journeys": "int64", "mean_days": float,
@@ -284,7 +252,7 @@ def time_in_stage(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
     if not closed.any():
         return empty_result(cols, "no journey has two steps, so no visit has ended")
     days = ((st.next_ts() - st.ts) / DAY_NS)[closed]
-    seg_map = segment_map(segments, accounts)
+    seg_map = segment_map(segments, log.table("accounts", accounts))
     if seg_map is None:
         seg = np.full(log.n_journeys, "(all)", dtype=object)
     else:

@@ -8,10 +8,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from ..stages import Lifecycle
-from .log import DAY_NS, EventLog, Steps, build_log, check_bool, document, empty_result, steps_of
+from .log import DAY_NS, EventLog, Steps, as_log, build_log, check_bool, document, empty_result, steps_of
 
 __all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "DIRECTIONS", "REENTRY_DAYS"]
 
@@ -20,20 +21,25 @@ REENTRY_DAYS = 270.0
 
 
 @document
-def event_log(touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, level: str | None = None,
+def event_log(source: "JourneyData | pd.DataFrame", lifecycle: Lifecycle | None = None, *, level: str | None = None,
               opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
               accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
               start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> EventLog:
-    """Filter and order the touchpoints once, for several analyses of the same selection.
+    """Select, check and order the journeys once; every path analysis takes the result.
 
-    Every function of this module accepts the result in place of the touchpoints (with
-    ``lifecycle`` and the filters left out), so a large log is checked, encoded and
-    sorted once instead of once per call; the results are the same.
+    The filters are applied here, once, and the touchpoints sorted once, so several
+    analyses of one selection share the work (docs/architecture.md, "One input
+    convention"). Every analysis of :mod:`journeylib.paths` also takes a JourneyData,
+    meaning ``event_log(data)``.
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journey_steps`.
+    source : JourneyData or DataFrame
+        A JourneyData (its touchpoints, lifecycle, accounts, opportunities, timezone and
+        cut-off are the defaults of the arguments below), or a touchpoints frame:
+        ``account_id, timestamp, stage`` (``event_id, contact_id, channel, touchpoint``).
+    lifecycle : Lifecycle, optional
+        Stage order, labels and recurring flags; required with a frame.
 %(levels)s
 %(filters)s
 
@@ -43,12 +49,10 @@ def event_log(touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, level: str | N
 
     Examples
     --------
-    >>> log = event_log(data.touchpoints, data.lifecycle, as_of=data.cutoff)  # doctest: +SKIP
+    >>> log = event_log(data, segments="region", segment="EMEA")  # doctest: +SKIP
     >>> journeys(log), transitions(log), step_sankey(log)  # doctest: +SKIP
     """
-    if isinstance(touchpoints, EventLog):
-        raise ParameterError("event_log() needs the touchpoints frame; this is already an EventLog")
-    return build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
+    return build_log(source, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)
 
@@ -122,26 +126,17 @@ def _join_paths(stage: np.ndarray, offsets: np.ndarray, lifecycle: Lifecycle) ->
 
 
 @document
-def journey_steps(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-                  collapse: bool = False, reentry_days: float = REENTRY_DAYS,
-                  level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-                  accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                  start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def journey_steps(log: "EventLog | JourneyData", *, collapse: bool = False,
+                  reentry_days: float = REENTRY_DAYS) -> pd.DataFrame:
     """Every step of every journey, in order.
 
     Parameters
     ----------
-    touchpoints : DataFrame or EventLog
-        ``account_id, timestamp, stage`` (``event_id, contact_id, channel, touchpoint``),
-        or the result of :func:`event_log` (then leave out ``lifecycle`` and the filters).
-    lifecycle : Lifecycle
-        Stage order, labels and recurring flags (not needed with an EventLog).
+%(log)s
     collapse : bool, default False
         Merge consecutive events of one stage into one step.
     reentry_days : float, default 270
         Days away from a stage (and every later one) after which entering it again is a re-entry.
-%(levels)s
-%(filters)s
 
     Returns
     -------
@@ -154,13 +149,11 @@ def journey_steps(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
 
     Examples
     --------
-    >>> steps = journey_steps(data.touchpoints, data.lifecycle, collapse=True)  # doctest: +SKIP
+    >>> steps = journey_steps(event_log(data, segments='region', segment='EMEA'), collapse=True)  # doctest: +SKIP
     """
     collapse = check_bool(collapse, "collapse")
     reentry_days = _check_days(reentry_days, "reentry_days")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     st = steps_of(log, collapse)
     backward, reentry, first_entry = _flags(log, st, reentry_days)
     nxt = st.next_ts()
@@ -183,27 +176,20 @@ def journey_steps(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle |
 
 
 @document
-def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-             collapse: bool = True, reentry_days: float = REENTRY_DAYS,
-             subscriptions: pd.DataFrame | None = None,
-             level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-             accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-             start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def journeys(log: "EventLog | JourneyData", *, collapse: bool = True, reentry_days: float = REENTRY_DAYS,
+             opportunities: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per journey: its ordered stage sequence and what happened on it.
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journey_steps`.
+%(log)s
     collapse : bool, default True
         Build ``path`` and ``steps`` from collapsed steps (repeats of a stage merged).
     reentry_days : float, default 270
         See :func:`journey_steps`.
-    subscriptions : DataFrame, optional
-        With ``opportunities``, gives each account-level or contact-level journey its
-        account's ``outcome`` (see :func:`account_outcomes`).
-%(levels)s
-%(filters)s
+    opportunities, subscriptions : DataFrame, optional
+        Give each account-level or contact-level journey its account's ``outcome`` (see
+        :func:`account_outcomes`); default: the tables of the log's JourneyData.
 
     Returns
     -------
@@ -219,9 +205,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
     """
     collapse = check_bool(collapse, "collapse")
     reentry_days = _check_days(reentry_days, "reentry_days")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     st = steps_of(log, collapse)
     backward, reentry, first_entry = _flags(log, st, reentry_days)
@@ -262,6 +246,7 @@ def journeys(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
                  "ended_at", "events", "steps", "path", "first_stage", "last_stage", "furthest_stage", "furthest_at",
                  "backward_moves", "has_backward", "reentries", "has_reentry"]
         frame = frame[order]
+    opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)
     if log.level != "opportunity" and (opportunities is not None or subscriptions is not None):
         from .compare import account_outcomes
 
@@ -321,11 +306,7 @@ def _direction(lc: Lifecycle, a: str, b: str) -> str:
 
 
 @document
-def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-                collapse: bool = False,
-                level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def transitions(log: "EventLog | JourneyData", *, collapse: bool = False) -> pd.DataFrame:
     """From-stage -> to-stage moves between consecutive steps of the same journey.
 
     Uncollapsed (the default) every pair of consecutive events counts, self-moves
@@ -334,12 +315,9 @@ def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journey_steps`.
+%(log)s
     collapse : bool, default False
         Merge consecutive events of one stage first.
-%(levels)s
-%(filters)s
 
     Returns
     -------
@@ -351,9 +329,7 @@ def transitions(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
         and ``p90_days`` (from entering the from-step to entering the to-step).
     """
     collapse = check_bool(collapse, "collapse")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     K = len(lc.ids)
     st, a, b, jj, dt = _pairs(log, collapse)
@@ -397,12 +373,9 @@ def _account_codes(log: EventLog) -> np.ndarray:
 
 
 @document
-def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-             top: int | None = 10, max_steps: int | None = 6, collapse: bool = True,
-             subscriptions: pd.DataFrame | None = None,
-             level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-             accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-             start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def variants(log: "EventLog | JourneyData", *, top: int | None = 10, max_steps: int | None = 6,
+             collapse: bool = True, opportunities: pd.DataFrame | None = None,
+             subscriptions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The most frequent paths, with their outcomes.
 
     B2B journeys are long and nearly all distinct, so a variant is the first
@@ -410,19 +383,16 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journey_steps`.
+%(log)s
     top : int or None, default 10
         Number of variants returned (None: all; their shares then sum to 1).
     max_steps : int or None, default 6
         Steps of a journey that make its variant (None: the whole path).
     collapse : bool, default True
         Merge consecutive events of one stage first.
-    subscriptions : DataFrame, optional
-        With ``opportunities``: the outcome columns (see :func:`account_outcomes`). For
-        ``level="opportunity"`` the outcome is the opportunity's status.
-%(levels)s
-%(filters)s
+    opportunities, subscriptions : DataFrame, optional
+        The outcome columns (see :func:`account_outcomes`); default: the tables of the
+        log's JourneyData. For ``level="opportunity"`` the outcome is the opportunity's status.
 
     Returns
     -------
@@ -440,9 +410,8 @@ def variants(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None
                                   or max_steps < 1):
         raise ParameterError(f"max_steps must be a positive whole number or None, got {max_steps!r}")
     collapse = check_bool(collapse, "collapse")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
+    opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)
     if log.level == "opportunity":
         with_outcome = log.extra is not None and "status" in log.extra.columns
     else:

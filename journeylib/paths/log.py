@@ -24,12 +24,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..data.timeparse import date_parameter
+from ..data import JourneyData
+from ..data.timeparse import as_of_cutoff, date_parameter
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
 from ..stages import Lifecycle, load_lifecycle
 
-__all__ = ["EventLog", "Steps", "build_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "document",
+__all__ = ["EventLog", "Steps", "build_log", "as_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "LOG_DOC", "document",
            "as_list", "segment_map", "cutoff_ns", "empty_note", "empty_result", "check_bool"]
 
 LEVELS = ("account", "contact", "opportunity")
@@ -65,17 +66,26 @@ FILTER_DOC = """
         (with "did you mean"); a combination that matches nothing gives an empty
         result whose ``attrs["note"]`` says why.
     start, end : date-like, optional
-        Keep touchpoints from the start of ``start`` to the end of ``end`` (UTC days).
+        Keep touchpoints from the start of ``start`` to the end of ``end`` (days in the
+        data's timezone; UTC for a frame).
     as_of : date-like or Timestamp, optional
-        The last instant used: a date means the end of that day (UTC); a tz-aware
-        Timestamp (e.g. ``JourneyData.cutoff``) is used as is. Later touchpoints and
+        The last instant used (:func:`~journeylib.data.timeparse.as_of_cutoff`): a date
+        means the end of that day, a tz-aware Timestamp is used as is. Default: the
+        JourneyData's own cut-off; none for a frame. Later touchpoints and
         opportunities are ignored, a close after it counts as open.
 """
 
 
+LOG_DOC = """
+    log : EventLog or JourneyData
+        The journeys: an :func:`~journeylib.paths.event_log` (filters applied once), or a
+        JourneyData, meaning ``event_log(data)`` (account journeys, all touchpoints up
+        to its cut-off)."""
+
+
 def document(func):
-    """Fill a docstring's ``%(levels)s`` and ``%(filters)s`` with the shared parameter docs."""
-    func.__doc__ = (func.__doc__.replace("%(levels)s", LEVEL_DOC.strip("\n"))
+    """Fill a docstring's ``%(log)s``, ``%(levels)s`` and ``%(filters)s`` with the shared parameter docs."""
+    func.__doc__ = (func.__doc__.replace("%(log)s", LOG_DOC.strip("\n")).replace("%(levels)s", LEVEL_DOC.strip("\n"))
                     .replace("%(filters)s", FILTER_DOC.strip("\n")))
     return func
 
@@ -120,21 +130,16 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
             f"known values: {shown or '(none)'}")
 
 
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    """A date or timestamp parameter in UTC (a naive one read as UTC)."""
+def _day_start_ns(value: Any, tz: str, name: str) -> int:
+    """First nanosecond (UTC) of the day of ``value`` in ``tz``: the instant after the previous day's cut-off."""
     ts = date_parameter(value, name)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    day = (ts.tz_convert(tz).tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+    return int(as_of_cutoff(day - pd.Timedelta(days=1), tz).value) + 1
 
 
-def cutoff_ns(as_of: Any) -> int | None:
-    """The last nanosecond used for ``as_of`` (None for None): end of day for a date."""
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        return None
-    raw = pd.Timestamp(as_of) if not isinstance(as_of, pd.Timestamp) else as_of
-    ts = _timestamp(as_of, "as_of")
-    if raw.tzinfo is None and ts == ts.normalize():
-        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-    return int(ts.value)
+def cutoff_ns(as_of: Any, tz: str = "UTC") -> int | None:
+    """:func:`~journeylib.data.timeparse.as_of_cutoff` as int64 UTC nanoseconds (None for None)."""
+    return None if as_of is None else int(as_of_cutoff(as_of, tz).value)
 
 
 def segment_map(segments: Any, accounts: pd.DataFrame | None) -> pd.Series | None:
@@ -312,10 +317,9 @@ def _order(key: np.ndarray, ts: np.ndarray, event_id: pd.Series | None,
 class EventLog:
     """Filtered touchpoints in journey order, as arrays.
 
-    Built by :func:`journeylib.paths.event_log` (and inside every path function); any
-    path function accepts it in place of the touchpoints, so several analyses of one
-    selection sort it once. It keeps a reference to the input frame: build it again
-    after changing that frame.
+    Built once by :func:`journeylib.paths.event_log` (filters applied, sorted once) and
+    passed to every path analysis (docs/architecture.md, "One input convention"). It
+    keeps a reference to the input frame: build it again after changing that frame.
 
     Attributes
     ----------
@@ -336,6 +340,11 @@ class EventLog:
         The last nanosecond used (as_of), if given.
     note : str
         Why the log is empty ("" when it is not).
+    data : JourneyData or None
+        The data the log was built from.
+    lookups : dict
+        The accounts and opportunities tables the log was built with (a JourneyData's
+        by default); with ``data``, where analyses find the other tables they need.
     """
 
     lifecycle: Lifecycle
@@ -351,6 +360,8 @@ class EventLog:
     cutoff: int | None = None
     note: str = ""
     filters: dict = field(default_factory=dict)
+    data: Any = None
+    lookups: dict = field(default_factory=dict)
 
     @property
     def n_journeys(self) -> int:
@@ -360,37 +371,54 @@ class EventLog:
         """Offsets of each journey's first event (length n_journeys + 1)."""
         return np.searchsorted(self.jcode, np.arange(self.n_journeys + 1), side="left")
 
-
-def _reuse(log: "EventLog", lifecycle: Any, level: str | None, given: dict) -> "EventLog":
-    """Check that a prepared log is used without new filters; return it."""
-    set_now = sorted(k for k, v in given.items() if v is not None)
-    if set_now:
-        raise ParameterError(f"{', '.join(set_now)} given with a prepared EventLog: its filters were applied when it "
-                             "was built; pass them to paths.event_log(), or pass the touchpoints frame instead")
-    if level is not None and level != log.level:
-        raise ParameterError(f"level={level!r} given with an EventLog of level {log.level!r}; build the log with "
-                             f"paths.event_log(..., level={level!r})")
-    if lifecycle is not None:
-        other = lifecycle if isinstance(lifecycle, Lifecycle) else load_lifecycle(lifecycle)
-        if other.ids != log.lifecycle.ids:
-            raise ParameterError("the lifecycle given differs from the one the EventLog was built with; "
-                                 "omit it (lifecycle=None) or rebuild the log")
-    return log
+    def table(self, name: str, given: pd.DataFrame | None = None) -> pd.DataFrame | None:
+        """``given`` when not None, else the table the log was built with, else its JourneyData's (or None)."""
+        if given is not None:
+            return given
+        if self.lookups.get(name) is not None:
+            return self.lookups[name]
+        return None if self.data is None else self.data.tables.get(name)
 
 
-def build_log(touchpoints: "pd.DataFrame | EventLog", lifecycle: Any, *, level: str | None = None,
+def as_log(source: Any) -> EventLog:
+    """The event log an analysis works on: an :class:`EventLog` as is, a JourneyData's default log.
+
+    Raises
+    ------
+    ParameterError
+        For a touchpoints frame (filters belong to :func:`journeylib.paths.event_log`,
+        applied once) or anything else.
+    """
+    if isinstance(source, EventLog):
+        return source
+    if isinstance(source, JourneyData):
+        return build_log(source)
+    if isinstance(source, pd.DataFrame):
+        raise ParameterError("path analyses take an EventLog or a JourneyData, not a touchpoints frame: build the "
+                             "log once with paths.event_log(touchpoints, lifecycle, ...) (filters and as_of go "
+                             "there) and pass it to every analysis")
+    raise ParameterError(f"expected an EventLog (paths.event_log) or a JourneyData (journeylib.load); "
+                         f"got {type(source).__name__}")
+
+
+def build_log(source: "pd.DataFrame | JourneyData", lifecycle: Any = None, *, level: str | None = None,
               opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
               accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
               start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> EventLog:
-    """Check the inputs, apply the filters and sort the touchpoints into journeys.
-
-    Given an :class:`EventLog` (already built), return it after checking that no new
-    filter is asked for.
-    """
-    if isinstance(touchpoints, EventLog):
-        # accounts and segments are look-up tables (time_in_stage groups by segment): only the filters conflict
-        return _reuse(touchpoints, lifecycle, level,
-                      dict(segment=segment, plan=plan, start=start, end=end, channel=channel, as_of=as_of))
+    """Check the inputs, apply the filters and sort the touchpoints into journeys (see ``event_log``)."""
+    data, tz = None, "UTC"
+    if isinstance(source, JourneyData):
+        data, tz = source, source.tz
+        lifecycle = source.lifecycle if lifecycle is None else lifecycle
+        opportunities = source.opportunities if opportunities is None else opportunities
+        accounts = source.accounts if accounts is None else accounts
+        as_of = source.cutoff if as_of is None else min(as_of_cutoff(as_of, tz), source.cutoff)
+        touchpoints = source.touchpoints
+    elif isinstance(source, EventLog):
+        raise ParameterError("this is already an EventLog: its filters were applied when it was built; pass it to "
+                             "the analyses, or build a new log from the touchpoints or the JourneyData")
+    else:
+        touchpoints = source
     level = "account" if level is None else level
     if lifecycle is None:
         raise ParameterError("lifecycle is required with a touchpoints frame (e.g. data.lifecycle)")
@@ -425,15 +453,15 @@ def build_log(touchpoints: "pd.DataFrame | EventLog", lifecycle: Any, *, level: 
     if (acc_codes < 0).any():
         raise ParameterError(f"touchpoints.account_id has {int((acc_codes < 0).sum())} missing values")
     mask = np.ones(n, dtype=bool)
-    cutoff = cutoff_ns(as_of)
+    cutoff = cutoff_ns(as_of, tz)
     if cutoff is not None:
         mask &= ts <= cutoff
-    if start is not None:
-        mask &= ts >= _timestamp(start, "start").normalize().value
+    start_ns = None if start is None else _day_start_ns(start, tz, "start")
+    if start_ns is not None:
+        mask &= ts >= start_ns
     if end is not None:
-        end_ts = _timestamp(end, "end")
-        end_ns = (end_ts.normalize() + pd.Timedelta(days=1)).value - 1 if end_ts == end_ts.normalize() else end_ts.value
-        if start is not None and end_ns < _timestamp(start, "start").normalize().value:
+        end_ns = int(as_of_cutoff(end, tz, name="end").value)  # a date: its end, as for as_of
+        if start_ns is not None and end_ns < start_ns:
             raise ParameterError(f"end {end!r} is before start {start!r}")
         mask &= ts <= end_ns
     if chans is not None:
@@ -496,7 +524,8 @@ def build_log(touchpoints: "pd.DataFrame | EventLog", lifecycle: Any, *, level: 
     return EventLog(lifecycle=lifecycle, level=level, ids=np.asarray(ids, dtype=object),
                     journey_account=np.asarray(journey_account, dtype=object), jcode=np.asarray(jcode, dtype=np.int64),
                     ts=ts_s, stage=stage_k[perm], src=src, frame=touchpoints, extra=extra, cutoff=cutoff,
-                    note="" if len(perm) else empty_note(filters), filters=filters)
+                    note="" if len(perm) else empty_note(filters), filters=filters, data=data,
+                    lookups={"accounts": accounts, "opportunities": opportunities})
 
 
 def _opportunity_windows(acc: np.ndarray, ts: np.ndarray, acc_names: np.ndarray, opportunities: pd.DataFrame,

@@ -10,14 +10,13 @@ The aggregated stage -> stage Sankey is drawn from :func:`journeylib.paths.trans
 """
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..data import JourneyData
 from ..errors import ParameterError
-from ..stages import Lifecycle
-from .log import EventLog, build_log, check_bool, document, empty_result, steps_of
+from .log import EventLog, as_log, check_bool, document, empty_result, steps_of
 
 __all__ = ["step_sankey", "sankey_nodes", "END", "OTHER"]
 
@@ -31,11 +30,8 @@ def _fold(counts: np.ndarray, n: int, threshold: float) -> np.ndarray:
 
 
 @document
-def step_sankey(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | None = None, *,
-                max_steps: int = 6, threshold: float = 0.01, collapse: bool = True,
-                level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
-                accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-                start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> pd.DataFrame:
+def step_sankey(log: "EventLog | JourneyData", *, max_steps: int = 6, threshold: float = 0.01,
+                collapse: bool = True) -> pd.DataFrame:
     """Flows from (step k, stage) to (step k+1, stage) over the first ``max_steps`` steps.
 
     A journey whose last step is k flows to the node ``journey_ended`` (:data:`END`) at
@@ -45,16 +41,13 @@ def step_sankey(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.journey_steps`.
+%(log)s
     max_steps : int, default 6
         Steps shown (2 or more); links go from step 1 to step ``max_steps``.
     threshold : float, default 0.01
         Share of all journeys (0 to 1) below which a node is folded into ``other``.
     collapse : bool, default True
         Merge consecutive events of one stage into one step first.
-%(levels)s
-%(filters)s
 
     Returns
     -------
@@ -74,9 +67,7 @@ def step_sankey(touchpoints: "pd.DataFrame | EventLog", lifecycle: Lifecycle | N
     if not 0 <= threshold < 1:
         raise ParameterError(f"threshold must be a share between 0 and 1 (e.g. 0.01), got {threshold!r}")
     collapse = check_bool(collapse, "collapse")
-    log = build_log(touchpoints, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
-                    accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
-                    channel=channel, as_of=as_of)
+    log = as_log(log)
     lc = log.lifecycle
     K = len(lc.ids)
     columns = {"step": "int64", "source": object, "target": object, "journeys": "int64", "share_of_source": float,

@@ -47,13 +47,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
 from ..stages import Lifecycle, default_lifecycle
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
-    "tables_as_of", "feature_info", "cutoff_of",
+    "tables_as_of", "feature_info",
 ]
 
 #: Channels counted as paid media in ``paid_share``.
@@ -61,7 +62,6 @@ PAID_CHANNELS: tuple[str, ...] = ("paid_search", "paid_social", "display")
 #: Channels counted as self-guided research in ``self_guided_share`` (search, product trial, help centre).
 SELF_GUIDED_CHANNELS: tuple[str, ...] = ("organic", "product", "support")
 
-_DAY = pd.Timedelta(days=1)
 _MONTH_DAYS = 30.4375
 
 
@@ -147,24 +147,11 @@ def feature_info(name: str) -> Feature:
 
 
 # --------------------------------------------------------------------------- as-of filtering
-def cutoff_of(as_of: Any, tz: str = "UTC") -> pd.Timestamp:
-    """The last instant (UTC) of the day ``as_of`` in timezone ``tz``."""
-    try:
-        day = pd.Timestamp(as_of)
-    except (TypeError, ValueError):
-        raise ParameterError(f"as_of must be a date like '2026-10-31'; got {as_of!r}") from None
-    if day is pd.NaT or pd.isna(day):
-        raise ParameterError(f"as_of must be a date like '2026-10-31'; got {as_of!r}")
-    if day.tzinfo is not None:
-        day = day.tz_convert(tz).tz_localize(None)
-    return (day.normalize() + _DAY).tz_localize(tz).tz_convert("UTC") - pd.Timedelta(1, "ns")
-
-
 def _tables_and_cutoff(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Lifecycle]:
     tables = getattr(data, "tables", None)
     if tables is not None:  # a JourneyData
         tz = getattr(data, "tz", "UTC")
-        cutoff = data.cutoff if as_of is None else min(cutoff_of(as_of, tz), data.cutoff)
+        cutoff = data.cutoff if as_of is None else min(as_of_cutoff(as_of, tz), data.cutoff)
         return dict(tables), cutoff, data.lifecycle
     if not isinstance(data, Mapping):
         raise ParameterError(f"data must be a JourneyData or a dict of tables; got {type(data).__name__}")
@@ -173,7 +160,7 @@ def _tables_and_cutoff(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | 
     unknown = [t for t in data if t not in TABLES]
     if unknown:
         raise ParameterError(f"unknown tables {unknown}{did_you_mean(unknown[0], TABLES)}; tables: {', '.join(TABLES)}")
-    return {t: data.get(t) for t in TABLES}, cutoff_of(as_of), default_lifecycle()
+    return {t: data.get(t) for t in TABLES}, as_of_cutoff(as_of), default_lifecycle()
 
 
 def _utc(s: pd.Series) -> pd.Series:

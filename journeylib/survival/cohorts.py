@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
-from .durations import MRR, _cutoff, _mrr_at, _subscriptions_at, subscription_spans
+from .durations import MRR, _mrr_at, _subscriptions_at, subscription_spans
 
 # =========================================================================== cohorts
 def cohort_retention(subscriptions: pd.DataFrame, as_of: Any, *, churn_gap_days: int = 30,
@@ -42,7 +43,7 @@ def cohort_retention(subscriptions: pd.DataFrame, as_of: Any, *, churn_gap_days:
     """
     if not (isinstance(max_months, (int, np.integer)) and max_months >= 0):
         raise ParameterError(f"max_months must be a whole number >= 0; received {max_months!r}")
-    cutoff = _cutoff(as_of)
+    cutoff = as_of_cutoff(as_of)
     sub = _subscriptions_at(subscriptions, cutoff)
     spans = subscription_spans(subscriptions, cutoff, churn_gap_days=churn_gap_days)
     cols = ["cohort", "months", "accounts", "observed", "retained", "logo_retention", "mrr_start", "mrr",
@@ -104,7 +105,7 @@ def net_revenue_retention(subscriptions: pd.DataFrame, as_of: Any, *, months: in
     """
     if not (isinstance(months, (int, np.integer)) and months >= 1):
         raise ParameterError(f"months must be a whole number >= 1; received {months!r}")
-    cutoff = _cutoff(as_of)
+    cutoff = as_of_cutoff(as_of)
     end = cutoff + pd.Timedelta(1, "ns")
     start = end - pd.DateOffset(months=int(months))
     row = {"start": start, "end": end, "accounts": 0, "mrr_start": np.nan, "mrr_end": np.nan,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT, OUTCOME
 
@@ -173,13 +174,18 @@ def parse_value_event(text: "str | ValueEvent") -> ValueEvent:
 
 
 # =========================================================================== helpers
-def _tables_of(tables: Any) -> Mapping[str, pd.DataFrame | None]:
-    if hasattr(tables, "tables") and isinstance(tables.tables, Mapping):
-        return tables.tables
-    if not isinstance(tables, Mapping):
-        raise ParameterError(f"tables must be a mapping of table name -> DataFrame (e.g. data.tables); "
-                             f"received {type(tables).__name__}")
-    return tables
+def _inputs(data: Any, as_of: Any) -> tuple[Mapping[str, pd.DataFrame | None], pd.Timestamp]:
+    """(tables, cut-off) from a JourneyData (as_of defaults to its own; dates in its timezone) or a dict of tables."""
+    if hasattr(data, "tables") and isinstance(data.tables, Mapping):
+        if as_of is None:
+            return data.tables, data.cutoff
+        return data.tables, min(as_of_cutoff(as_of, getattr(data, "tz", "UTC")), data.cutoff)
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"data must be a JourneyData (journeylib.load) or a mapping of table name -> DataFrame "
+                             f"(e.g. data.tables); received {type(data).__name__}")
+    if as_of is None:
+        raise ParameterError("as_of is required with a dict of tables: give the analysis date (e.g. '2026-10-31')")
+    return data, as_of_cutoff(as_of)
 
 
 def _need(tables: Mapping, name: str, why: str) -> pd.DataFrame:
@@ -195,19 +201,6 @@ def _need_columns(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     if missing:
         raise ParameterError(f"{what} has no column {', '.join(repr(m) + did_you_mean(m, df.columns) for m in missing)}; "
                              f"columns: {', '.join(map(str, df.columns))}")
-
-
-def _cutoff(as_of: Any) -> pd.Timestamp:
-    """The last instant of ``as_of``: a tz-aware instant is used as is; a day means its end in UTC."""
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise ParameterError(f"as_of {as_of!r} is not a date (e.g. '2026-10-31' or data.cutoff)") from None
-    if ts is pd.NaT or pd.isna(ts):
-        raise ParameterError("as_of is required: give the analysis date (e.g. '2026-10-31' or data.cutoff)")
-    if ts.tzinfo is not None:
-        return ts.tz_convert("UTC")
-    return (ts.normalize() + DAY - pd.Timedelta(1, "ns")).tz_localize("UTC")
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -293,7 +286,7 @@ def subscription_spans(subscriptions: pd.DataFrame, as_of: Any, *, churn_gap_day
     [[1, 2, nan, False], [2, 1, 59.0, True]]
     """
     gap = _check_gap(churn_gap_days)
-    cutoff = _cutoff(as_of)
+    cutoff = as_of_cutoff(as_of)
     sub = _subscriptions_at(subscriptions, cutoff)
     cols = ["account_id", "span", "start", "end", "churn_at", "rows", "gap_before_days", "active"]
     if sub.empty:
@@ -507,7 +500,7 @@ def _finish(base: pd.DataFrame, event_time: pd.Series, stop_time: pd.Series, sto
     return base
 
 
-def value_durations(tables: Any, as_of: Any, *, origin: str = "subscription_start",
+def value_durations(data: Any, as_of: Any = None, *, origin: str = "subscription_start",
                     value: "ValueEvent | str | None" = None, churn_gap_days: int = 30,
                     segments: pd.DataFrame | None = None,
                     size_bands: Sequence[tuple[float, str]] = DEFAULT_SIZE_BANDS) -> pd.DataFrame:
@@ -515,12 +508,13 @@ def value_durations(tables: Any, as_of: Any, *, origin: str = "subscription_star
 
     Parameters
     ----------
-    tables : mapping of table name -> DataFrame, or JourneyData
-        ``data.tables`` (or ``data``): subscriptions (always, for churn censoring and
+    data : JourneyData, or mapping of table name -> DataFrame
+        ``data`` (or ``data.tables``): subscriptions (always, for churn censoring and
         the plan), usage / touchpoints / opportunities as the origin and event need.
         Touchpoints' ``stage`` is the lifecycle's (as ``journeylib.load`` assigns it).
-    as_of : str, date or Timestamp
-        Analysis date; a tz-aware Timestamp (``data.cutoff``) is the last instant used.
+    as_of : str, date or Timestamp, optional
+        Analysis date (:func:`~journeylib.data.timeparse.as_of_cutoff`); default: the
+        JourneyData's own; required with a dict of tables.
     origin : {"subscription_start", "won_close"}
         The clock starts at the account's first subscription start, or its first won
         opportunity's close.
@@ -550,9 +544,8 @@ def value_durations(tables: Any, as_of: Any, *, origin: str = "subscription_star
     ParameterError
         An unknown origin or value event, a missing table or column.
     """
-    tables = _tables_of(tables)
+    tables, cutoff = _inputs(data, as_of)
     ev = parse_value_event(value if value is not None else "usage")
-    cutoff = _cutoff(as_of)
     censor_at = cutoff + pd.Timedelta(1, "ns")
     sub_all = _need(tables, "subscriptions", "time to value")
     sub = _subscriptions_at(sub_all, cutoff)
@@ -600,7 +593,7 @@ def value_durations(tables: Any, as_of: Any, *, origin: str = "subscription_star
     return out
 
 
-def churn_durations(tables: Any, as_of: Any, *, churn_gap_days: int = 30, segments: pd.DataFrame | None = None,
+def churn_durations(data: Any, as_of: Any = None, *, churn_gap_days: int = 30, segments: pd.DataFrame | None = None,
                     size_bands: Sequence[tuple[float, str]] = DEFAULT_SIZE_BANDS) -> pd.DataFrame:
     """Time from the first subscription's start to churn, one row per account.
 
@@ -610,8 +603,9 @@ def churn_durations(tables: Any, as_of: Any, *, churn_gap_days: int = 30, segmen
 
     Parameters
     ----------
-    tables : mapping of table name -> DataFrame, or JourneyData
-    as_of : str, date or Timestamp
+    data : JourneyData, or mapping of table name -> DataFrame
+    as_of : str, date or Timestamp, optional
+        As in :func:`value_durations`.
     churn_gap_days : int, default 30
     segments, size_bands
         As in :func:`value_durations`.
@@ -622,8 +616,7 @@ def churn_durations(tables: Any, as_of: Any, *, churn_gap_days: int = 30, segmen
     ``censored`` = active at as_of; no event_lower/upper) plus spans (number of spans
     by as_of) and mrr_start (MRR of the rows in force at the origin, when MRR exists).
     """
-    tables = _tables_of(tables)
-    cutoff = _cutoff(as_of)
+    tables, cutoff = _inputs(data, as_of)
     censor_at = cutoff + pd.Timedelta(1, "ns")
     sub_all = _need(tables, "subscriptions", "retention")
     sub = _subscriptions_at(sub_all, cutoff)

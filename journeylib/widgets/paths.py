@@ -13,6 +13,7 @@ import pandas as pd
 from IPython import get_ipython
 
 from .. import paths
+from ..data import JourneyData
 from ..errors import ParameterError
 from ..paths.log import segment_map
 from ..plots import paths as path_figures
@@ -34,9 +35,11 @@ class PathsExplorer(widgets.VBox):
         The figures on show: ``step_sankey`` and ``aggregated_sankey``.
     """
 
-    def __init__(self, touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, segments: Any = None,
+    def __init__(self, source: Any, lifecycle: Lifecycle | None = None, *, segments: Any = None,
                  accounts: pd.DataFrame | None = None, segment: str | None = None, max_steps: int = 6,
                  threshold: float = 0.01, filters: dict | None = None):
+        if accounts is None and isinstance(source, JourneyData):
+            accounts = source.accounts
         seg_map = segment_map(segments, accounts)
         values = sorted(pd.unique(seg_map)) if seg_map is not None else []
         options = [("All accounts", ALL)] + [(s, s) for s in values]
@@ -44,7 +47,7 @@ class PathsExplorer(widgets.VBox):
         if value not in [v for _, v in options]:
             raise ParameterError(f"segment {segment!r} is not one of the segments: "
                                  f"{', '.join(v for _, v in options[1:]) or '(no segments given)'}")
-        self._data = dict(touchpoints=touchpoints, lifecycle=lifecycle, segments=segments, accounts=accounts,
+        self._data = dict(source=source, lifecycle=lifecycle, segments=segments, accounts=accounts,
                           filters=dict(filters or {}))
         self.segment = widgets.Dropdown(options=options, value=value, description="Segment")
         self.steps = widgets.IntSlider(value=int(max_steps), min=2, max=max(12, int(max_steps)), description="Steps")
@@ -60,16 +63,15 @@ class PathsExplorer(widgets.VBox):
     def _redraw(self, change: Any = None) -> None:
         d = self._data
         segment = self.segment.value or None
-        common = dict(accounts=d["accounts"], segments=d["segments"] if segment else None, segment=segment,
-                      **d["filters"])
-        links = paths.step_sankey(d["touchpoints"], d["lifecycle"], max_steps=int(self.steps.value),
-                                  threshold=float(self.threshold.value), **common)
-        moves = paths.transitions(d["touchpoints"], d["lifecycle"], collapse=True, **common)
+        log = paths.event_log(d["source"], d["lifecycle"], accounts=d["accounts"],
+                              segments=d["segments"] if segment else None, segment=segment, **d["filters"])
+        links = paths.step_sankey(log, max_steps=int(self.steps.value), threshold=float(self.threshold.value))
+        moves = paths.transitions(log, collapse=True)
         where = f" ({segment})" if segment else ""
         self.figures = {
-            "step_sankey": path_figures.step_sankey_figure(links, d["lifecycle"],
+            "step_sankey": path_figures.step_sankey_figure(links, log.lifecycle,
                                                            title=f"Journeys step by step{where}"),
-            "aggregated_sankey": path_figures.aggregated_sankey_figure(moves, d["lifecycle"],
+            "aggregated_sankey": path_figures.aggregated_sankey_figure(moves, log.lifecycle,
                                                                        title=f"Moves between stages{where}"),
         }
         if get_ipython() is None or headless():  # no frontend to draw into (see journeylib.widgets)
@@ -83,28 +85,30 @@ class PathsExplorer(widgets.VBox):
                 self.figures[name].show(renderer="plotly_mimetype")
 
 
-def paths_explorer(touchpoints: pd.DataFrame, lifecycle: Lifecycle, *, segments: Any = None,
+def paths_explorer(source: Any, lifecycle: Lifecycle | None = None, *, segments: Any = None,
                    accounts: pd.DataFrame | None = None, segment: str | None = None, max_steps: int = 6,
                    threshold: float = 0.01, **filters: Any) -> PathsExplorer:
     """Build the interactive paths view for the given parameter values.
 
     Parameters
     ----------
-    touchpoints, lifecycle
-        As in :func:`journeylib.paths.step_sankey`.
+    source, lifecycle
+        A JourneyData, or a touchpoints frame and its lifecycle, as in
+        :func:`journeylib.paths.event_log`.
     segments, accounts
-        The segment assignment (a frame, or an accounts column name with ``accounts``).
+        The segment assignment (a frame, or an accounts column name; ``accounts``
+        defaults to the JourneyData's).
     segment : str, optional
         The segment shown first ("" or None: all accounts).
     max_steps, threshold
         The step Sankey's initial steps and folding threshold.
     **filters
-        Further filters passed to every call (plan, start, end, channel, as_of).
+        Further filters of the event log (plan, start, end, channel, as_of, level).
 
     Returns
     -------
     PathsExplorer
         A widget: controls above the step Sankey and the aggregated Sankey.
     """
-    return PathsExplorer(touchpoints, lifecycle, segments=segments, accounts=accounts, segment=segment,
+    return PathsExplorer(source, lifecycle, segments=segments, accounts=accounts, segment=segment,
                          max_steps=max_steps, threshold=threshold, filters=filters)
