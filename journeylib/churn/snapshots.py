@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.timeparse import as_of_cutoff, date_parameter
+from ..checks import check_date
+from ..data.timeparse import as_of_cutoff
 from ..errors import JourneyDataError, ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
@@ -106,7 +107,7 @@ def _check_horizon(horizon_days: Any) -> int:
 
 def _day(value: Any, name: str) -> pd.Timestamp:
     """A date parameter as a naive day."""
-    ts = date_parameter(value, name)
+    ts = check_date(value, name)
     return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_times", "as_of_cutoff", "date_parameter"]
+from ..checks import check_date
+
+__all__ = ["parse_times", "as_of_cutoff"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -176,29 +178,10 @@ def as_of_cutoff(as_of: Any, tz: str = "UTC", *, name: str = "as_of") -> pd.Time
     >>> str(as_of_cutoff("2026-03-08", "America/New_York"))  # a 23-hour day
     '2026-03-09 03:59:59.999999999+00:00'
     """
-    ts = date_parameter(as_of, name)
+    ts = check_date(as_of, name)
     if ts.tzinfo is not None:
         return ts.tz_convert("UTC")
     if ts != ts.normalize():
         return ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
     next_midnight = (ts + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
     return next_midnight.tz_convert("UTC") - pd.Timedelta(1, "ns")
-
-
-def date_parameter(value: Any, name: str) -> pd.Timestamp:
-    """A date or timestamp given as a parameter (``as_of``, ``start``, a snapshot), checked.
-
-    Raises
-    ------
-    ParameterError
-        Naming the parameter, when ``value`` is not a date or is missing.
-    """
-    from ..errors import ParameterError
-
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} {value!r} is not a date or timestamp (e.g. '2026-10-31')") from None
-    if ts is pd.NaT:
-        raise ParameterError(f"{name} is missing; give a date such as '2026-10-31'")
-    return ts

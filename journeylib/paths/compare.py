@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_names
 from ..data import JourneyData
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TOUCHPOINT
-from .log import EventLog, as_list, as_log, cutoff_ns, document
+from .log import EventLog, as_log, cutoff_ns, document
 
 __all__ = ["OUTCOMES", "DIMENSIONS", "account_outcomes", "won_vs_lost"]
 
@@ -167,7 +168,7 @@ def won_vs_lost(log: "EventLog | JourneyData", *, opportunities: pd.DataFrame | 
     """
     from scipy.stats import false_discovery_control, fisher_exact
 
-    dims = as_list(dimensions, "dimensions") or []
+    dims = check_names(dimensions, "dimensions") or []
     bad = [d for d in dims if d not in DIMENSIONS]
     if bad:
         raise ParameterError(f"dimension {bad[0]!r} is not known{did_you_mean(bad[0], DIMENSIONS)}; "
@@ -203,7 +204,7 @@ def won_vs_lost(log: "EventLog | JourneyData", *, opportunities: pd.DataFrame | 
     closed = _ns_col(opportunities, "closed_at")
     status = opportunities["status"].astype("string").str.strip().str.lower().to_numpy(dtype=object, na_value="")
     decided = (closed != _NAT) & (closed <= cut) & np.isin(status, ["won", "lost"])
-    types = as_list(opportunity_types, "opportunity_types")
+    types = check_names(opportunity_types, "opportunity_types")
     if types is not None and "type" in opportunities.columns:
         kind = opportunities["type"].astype("string").str.lower()
         decided &= (kind.isin(types) | kind.isna()).to_numpy(dtype=bool, na_value=True)

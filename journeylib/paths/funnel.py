@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import OUTCOME, TOUCHPOINT
-from .log import DAY_NS, EventLog, as_list, as_log, document, empty_result, segment_map, steps_of
+from .log import DAY_NS, EventLog, as_log, document, empty_result, segment_map, steps_of
 
 __all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
 
@@ -176,7 +177,7 @@ def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -
         outcomes). Empty, with ``attrs["note"]``, when there is no outcome column or no
         such outcome.
     """
-    wanted = as_list(outcomes, "outcomes")
+    wanted = check_names(outcomes, "outcomes")
     log = as_log(log)
     lc = log.lifecycle
     cols = {"stage": lc.dtype, "touchpoint": object, "outcome": object, "events": "int64", "journeys": "int64",

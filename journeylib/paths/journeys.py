@@ -8,11 +8,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..checks import check_bool
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from ..stages import Lifecycle
-from .log import DAY_NS, EventLog, Steps, as_log, build_log, check_bool, document, empty_result, steps_of
+from .log import DAY_NS, EventLog, Steps, as_log, build_log, document, empty_result, steps_of
 
 __all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "DIRECTIONS", "REENTRY_DAYS"]
 

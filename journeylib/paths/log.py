@@ -24,14 +24,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..checks import check_date, check_names
 from ..data import JourneyData
-from ..data.timeparse import as_of_cutoff, date_parameter
+from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
 from ..stages import Lifecycle, load_lifecycle
 
-__all__ = ["EventLog", "Steps", "build_log", "as_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC", "LOG_DOC", "document",
-           "as_list", "segment_map", "cutoff_ns", "empty_note", "empty_result", "check_bool"]
+__all__ = ["EventLog", "Steps", "build_log", "as_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC",
+           "LOG_DOC", "document", "segment_map", "cutoff_ns", "empty_note", "empty_result"]
 
 LEVELS = ("account", "contact", "opportunity")
 DAY_NS = 86_400 * 10**9
@@ -97,28 +98,6 @@ def empty_result(columns: dict[str, Any], note: str) -> pd.DataFrame:
     return out
 
 
-def check_bool(value: Any, name: str) -> bool:
-    """A True/False option (a clear error for anything else)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def as_list(value: Any, name: str) -> list[str] | None:
-    """None, a string or a list of strings -> None or a list of strings."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    try:
-        values = [str(v) for v in value]
-    except TypeError:
-        raise ParameterError(f"{name} must be a string or a list of strings, got {value!r}") from None
-    if not values:
-        raise ParameterError(f"{name} is an empty list; give at least one value or None for all")
-    return values
-
-
 def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
     if values is None:
         return
@@ -132,7 +111,7 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
 
 def _day_start_ns(value: Any, tz: str, name: str) -> int:
     """First nanosecond (UTC) of the day of ``value`` in ``tz``: the instant after the previous day's cut-off."""
-    ts = date_parameter(value, name)
+    ts = check_date(value, name)
     day = (ts.tz_convert(tz).tz_localize(None) if ts.tzinfo is not None else ts).normalize()
     return int(as_of_cutoff(day - pd.Timedelta(days=1), tz).value) + 1
 
@@ -444,7 +423,7 @@ def build_log(source: "pd.DataFrame | JourneyData", lifecycle: Any = None, *, le
     if not np.isfinite(lookback) or lookback < 0:
         raise ParameterError(f"lookback_days must be a non-negative number of days, got {lookback_days!r}")
 
-    segs, plans, chans = as_list(segment, "segment"), as_list(plan, "plan"), as_list(channel, "channel")
+    segs, plans, chans = check_names(segment, "segment"), check_names(plan, "plan"), check_names(channel, "channel")
     filters = {"segment": segment, "plan": plan, "channel": channel, "start": start, "end": end}
     n = len(touchpoints)
     ts = _ns(touchpoints[TIMESTAMP])

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..checks import check_bool
 from ..data import JourneyData
 from ..errors import ParameterError
-from .log import EventLog, as_log, check_bool, document, empty_result, steps_of
+from .log import EventLog, as_log, document, empty_result, steps_of
 
 __all__ = ["step_sankey", "sankey_nodes", "END", "OTHER"]
 

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.timeparse import date_parameter
+from ..checks import check_date
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 
@@ -40,7 +40,7 @@ def previous_month_end(as_of: Any) -> pd.Timestamp:
     >>> str(previous_month_end("2026-10-31").date()), str(previous_month_end("2026-10-15").date())
     ('2026-09-30', '2026-09-30')
     """
-    day = date_parameter(as_of, "as_of")
+    day = check_date(as_of, "as_of")
     if day.tzinfo is not None:
         day = day.tz_localize(None)
     return (day.normalize().replace(day=1) - pd.Timedelta(days=1)).normalize()
