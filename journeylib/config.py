@@ -18,7 +18,6 @@ use ``data: env:VAR``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -30,13 +29,20 @@ CONFIG_KEYS = {"data", "mapping", "stages", "tz", "currency", "dayfirst", "fresh
                "notebooks"}
 _PATH_KEYS = ("data", "mapping", "stages")
 
-Config = dict
+class Config(dict):
+    """A checked ``journey.yml``: its settings, relative paths made absolute."""
 
 
-def load_config(config: "str | Path | dict | None") -> dict[str, Any]:
-    """Read ``journey.yml`` (or a dict) into a checked dict; None gives {}."""
+def load_config(config: "str | Path | dict | Config | None") -> Config:
+    """Read ``journey.yml`` (or a dict) into a checked :class:`Config`; None gives an empty one.
+
+    A :class:`Config` is returned as is, so a run reads its file once and passes the
+    result on (docs/architecture.md, "The source path").
+    """
+    if isinstance(config, Config):
+        return config
     if config is None:
-        return {}
+        return Config()
     base = None
     source = "<dict>"
     if isinstance(config, (str, Path)):
@@ -56,7 +62,7 @@ def load_config(config: "str | Path | dict | None") -> dict[str, Any]:
             f"{source}: unknown settings {', '.join(repr(k) + did_you_mean(k, CONFIG_KEYS) for k in unknown)}; "
             f"allowed: {', '.join(sorted(CONFIG_KEYS))}"
         )
-    out = dict(config)
+    out = Config(config)
     if base is not None:
         for key in _PATH_KEYS:
             value = out.get(key)

@@ -49,3 +49,10 @@ def test_checks_return_the_value_in_its_canonical_type():
     assert check_date("2026-10-31", "as_of") == pd.Timestamp("2026-10-31")
     assert check_names("web", "channel") == ["web"] and check_names(None, "channel") is None
     assert check_names(("a", 1), "channel") == ["a", "1"]
+
+
+def test_an_empty_parameter_is_not_given():
+    from journeylib.checks import given
+
+    assert [given(v) for v in (None, "", "   ")] == [None, None, None]
+    assert [given(v) for v in ("data/x", 0, False)] == ["data/x", 0, False]

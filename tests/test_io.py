@@ -133,3 +133,19 @@ def test_provenance_and_truth_folder_ignored(sources, tmp_path):
     (folder / "notes.csv").write_text("a,b\n1,2\n")
     data = journeylib.load(str(folder), as_of="2026-10-31")
     assert "not used: notes" in " ".join(data.report().notes)
+
+
+def test_the_source_is_chosen_in_one_place_and_the_config_read_once(tmp_path, make_source):
+    from journeylib.config import Config, load_config
+    from journeylib.data.read import SAMPLE_DATA, choose_source, resolve_source
+
+    src = make_source()
+    (tmp_path / "journey.yml").write_text(f"data: {src.name}\ntz: Europe/Berlin\n", encoding="utf-8")
+    (tmp_path / src.name).mkdir(exist_ok=True)
+    cfg = load_config(tmp_path / "journey.yml")
+    assert isinstance(cfg, Config) and load_config(cfg) is cfg  # a checked config is not read again
+    assert choose_source("other", cfg) == "other"  # an explicit source wins
+    assert choose_source("", cfg) == choose_source(None, cfg) == str(tmp_path / src.name)  # then the config's
+    assert choose_source(" ", Config()) is None and resolve_source(None) == str(SAMPLE_DATA)  # then the sample
+    data = journeylib.load(src, config=cfg)
+    assert data.tz == "Europe/Berlin" and len(data.accounts) == 3

@@ -8,10 +8,11 @@ from typing import Any
 import pandas as pd
 
 from ..config import load_config
+from ..checks import given
 from ..errors import JourneyDataError, ParameterError, did_you_mean
 from ..schema import TABLES
 from ..stages import Lifecycle, load_lifecycle
-from .read import describe_source, read_source, resolve_source, strings_only
+from .read import choose_source, describe_source, read_source, resolve_source, strings_only
 from .report import LoadReport
 from .validate import ValidationResult, validate
 
@@ -111,7 +112,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     source : str or path, optional
         A folder of CSV/CSV.GZ/Parquet files (table = file stem), a DuckDB file, a
         SQLAlchemy URL, or ``env:VAR`` naming an environment variable holding one of
-        those. None or "" loads the bundled sample (or the config's ``data``).
+        those. None or "" (how notebooks and the command line say "not given") loads
+        the config's ``data``, else the bundled sample.
     mapping : str, path or dict, optional
         A column mapping (YAML file, dict, or preset name ``"salesforce"`` /
         ``"hubspot"``) from the export's names to the data contract.
@@ -122,8 +124,9 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
         date in the data (the report says so).
     tz : str, default "UTC"
         Timezone of naive timestamps and of the as_of day.
-    config : str, path or dict, optional
-        A ``journey.yml``; explicit arguments override it.
+    config : str, path, dict or Config, optional
+        A ``journey.yml`` (or :func:`journeylib.config.load_config`'s result, not read
+        again); explicit arguments override it.
 
     Returns
     -------
@@ -140,11 +143,12 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     >>> data = journeylib.load("data/sample", as_of="2026-10-31")  # doctest: +SKIP
     >>> data.report()  # doctest: +SKIP
     """
-    cfg = load_config(config)
-    source = source if source not in (None, "") else cfg.get("data")
-    mapping = mapping if mapping is not None else cfg.get("mapping")
-    stages = stages if stages is not None else cfg.get("stages")
-    tz = tz or cfg.get("tz") or "UTC"
+    cfg = load_config(given(config))
+    source = choose_source(source, cfg)
+    mapping = given(mapping) if given(mapping) is not None else cfg.get("mapping")
+    stages = given(stages) if given(stages) is not None else cfg.get("stages")
+    as_of = given(as_of)
+    tz = given(tz) or cfg.get("tz") or "UTC"
     dayfirst = bool(cfg.get("dayfirst", False)) if dayfirst is None else dayfirst
     freshness_days = int(cfg.get("freshness_days", 14)) if freshness_days is None else freshness_days
     try:

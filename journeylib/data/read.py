@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..checks import given
 from ..errors import SourceError, did_you_mean, mask_secrets
 from ..schema import ROW_COL, SOURCE_COL
 
-__all__ = ["RawSource", "read_source", "resolve_source", "describe_source", "SAMPLE_DATA", "strings_only"]
+__all__ = ["RawSource", "read_source", "choose_source", "resolve_source", "describe_source", "SAMPLE_DATA",
+           "strings_only"]
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
 _SUFFIXES = (".csv.gz", ".csv", ".parquet")
@@ -52,9 +54,18 @@ class RawSource:
     names: dict[str, str] = field(default_factory=dict)  # table -> file or table name
 
 
+def choose_source(source: "str | os.PathLike | None", config: dict) -> "str | os.PathLike | None":
+    """The source a run reads: ``source`` when given, else the config's ``data``, else None (the sample).
+
+    The one place this choice is made (docs/architecture.md, "The source path");
+    ``env:VAR`` is kept as is, so no secret leaves this function.
+    """
+    return source if given(source) is not None else given(config.get("data"))
+
+
 def resolve_source(source: "str | os.PathLike | None") -> str:
-    """Resolve ``env:VAR`` and the empty default (the bundled sample) to a source string."""
-    if source is None or str(source).strip() == "":
+    """Resolve ``env:VAR`` and the default (None: the bundled sample) to a source string."""
+    if given(source) is None:
         return str(SAMPLE_DATA)
     text = str(source).strip()
     if text.startswith("env:"):

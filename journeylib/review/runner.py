@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..checks import given
 from ..errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
 from ..widgets import HEADLESS_ENV
 from .record import _atomic_write, _json_value
@@ -166,7 +167,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     month : str, optional
         ``YYYY-MM``; default: the last complete month in the data (never the clock).
     data : str
-        Data source passed to every notebook as ``data_path`` ("" = bundled sample).
+        Data source passed to every notebook as ``data_path`` ("" or None: the config's ``data``,
+        else the bundled sample).
         ``env:VAR`` is passed through as is, so no secret reaches a notebook.
     out : path
         Reports folder; the review goes to ``OUT/YYYY-MM/``.
@@ -187,22 +189,25 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
 
     from ..config import load_config
     from ..data import load
+    from ..data.read import choose_source
 
+    # The edge: empty parameters become None here, the config is read once, the source chosen once.
+    config, month = given(config), given(month)
     cfg = load_config(config)
-    config_param = str(Path(config).resolve()) if isinstance(config, (str, Path)) and config else ""
-    data_param = str(data or cfg.get("data") or "")
+    config_param = str(Path(config).resolve()) if isinstance(config, (str, Path)) else ""
+    source = choose_source(data, cfg)
+    data_param = "" if source is None else str(source)
     if data_param and "://" not in data_param and not data_param.startswith("env:"):
-        data_param = str(Path(data_param).resolve())
+        data_param = str(Path(data_param).resolve())  # notebooks run in another folder
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     paths = _in_need_order(_notebooks(folder, only, cfg))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JourneyWarning)
         if month is None:
-            probe = load(data_param or None, config=config)
-            month = last_complete_month(probe.as_of)
+            month = last_complete_month(load(data_param, config=cfg).as_of)
         as_of = str(month_end(month).date())
-        journey = load(data_param or None, as_of=as_of, config=config)
+        journey = load(data_param, as_of=as_of, config=cfg)
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
