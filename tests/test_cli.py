@@ -1,4 +1,4 @@
-"""The `journey` command line: output and exit codes (DESIGN §2), no tracebacks."""
+"""The `journey` command line: output and exit codes (README, "Exit codes"), no tracebacks."""
 from __future__ import annotations
 
 import json

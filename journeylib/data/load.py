@@ -185,7 +185,3 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
                       available=list(raw_source.tables))
     return JourneyData(result, lifecycle, source=where,
                        tz=tz, currency=str(cfg.get("currency", "USD")), notes=notes)
-
-
-# JourneyDataError is re-exported for `except journeylib.JourneyDataError`
-JourneyDataError = JourneyDataError

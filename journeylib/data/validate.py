@@ -1,7 +1,7 @@
 """Validation of the data contract, in one place: structure checks, type
 coercion, and the quarantine of rows that cannot be used.
 
-Rules (DESIGN §2):
+Rules (README, "The data contract in short"):
 
 * A missing required table or column is one :class:`~journeylib.errors.JourneyDataError`
   listing everything missing, with "did you mean" for near names.

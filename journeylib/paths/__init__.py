@@ -23,7 +23,7 @@ last), then input order, so ties are deterministic; every output is sorted expli
 at the first of them); with ``collapse=False`` each event is a step, and transitions
 include self-moves (their counts equal a directly-follows graph of the same log).
 
-**Backward moves and re-entries** (DESIGN section 2). A step is *backward* when its stage is
+**Backward moves and re-entries** (docs/architecture.md, "Stages"). A step is *backward* when its stage is
 linear and earlier in the lifecycle than the furthest linear stage the journey had
 already reached; recurring stages (``support``) never count and do not raise the
 furthest stage. A transition is ``backward`` when :meth:`Lifecycle.is_backward` says so,

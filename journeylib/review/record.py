@@ -92,7 +92,7 @@ def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
 
 
 def models_dir(output_dir: str = "") -> Path:
-    """Where fitted models that later months reuse are kept (DESIGN §5).
+    """Where fitted models that later months reuse are kept (docs/architecture.md, "The monthly review").
 
     In the review, ``output_dir`` is ``REPORTS/YYYY-MM`` (or its temporary twin), so
     models go to ``REPORTS/models/``; run by hand with ``output_dir=""`` they go to
