@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from .errors import ParameterError, did_you_mean
+from .yamlfile import read_yaml
 
 __all__ = ["Config", "load_config", "CONFIG_KEYS"]
 
@@ -47,13 +46,8 @@ def load_config(config: "str | Path | dict | Config | None") -> Config:
     source = "<dict>"
     if isinstance(config, (str, Path)):
         path = Path(config)
-        if not path.is_file():
-            raise ParameterError(f"config file '{path}' does not exist")
+        config = read_yaml(path, ParameterError, "config file") or {}
         source, base = str(path), path.resolve().parent
-        try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"{source}: not valid YAML ({exc})") from None
     if not isinstance(config, dict):
         raise ParameterError(f"{source}: expected a mapping of settings, got {type(config).__name__}")
     unknown = [k for k in config if k not in CONFIG_KEYS]

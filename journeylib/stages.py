@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .errors import StageConfigError, closest, did_you_mean
+from .yamlfile import read_yaml
 
 __all__ = ["Stage", "Lifecycle", "load_lifecycle", "default_lifecycle", "DEFAULT_STAGES_FILE"]
 
@@ -213,14 +213,9 @@ def load_lifecycle(stages: "str | Path | dict | Lifecycle | None" = None) -> Lif
     if stages is None:
         stages = DEFAULT_STAGES_FILE
     if isinstance(stages, (str, Path)):
-        path = Path(stages)
-        if not path.is_file():
-            raise StageConfigError(f"stage file '{path}' does not exist; give a YAML file with 'lifecycle' and 'touchpoints'")
-        source = str(path)
-        try:
-            stages = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise StageConfigError(f"{source}: not valid YAML ({exc})") from None
+        source = str(stages)
+        stages = read_yaml(stages, StageConfigError, "stage file",
+                           "give a YAML file with 'lifecycle' and 'touchpoints'") or {}
     if not isinstance(stages, dict):
         raise StageConfigError(f"{source}: expected a mapping with 'lifecycle' and 'touchpoints', got {type(stages).__name__}")
     unknown = set(stages) - {"lifecycle", "touchpoints"}

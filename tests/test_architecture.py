@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "journeylib"
 # docs/architecture.md, "The packages": a package may import only from lower layers
 LAYERS = {
     "errors": 0,
-    "schema": 1, "checks": 1, "stages": 1, "config": 1,
+    "schema": 1, "checks": 1, "stages": 1, "config": 1, "yamlfile": 0.5,
     "data": 2,
     "paths": 3, "segments": 3, "survival": 3, "churn": 3, "kpis": 3, "synth": 3,
     "plots": 4,

@@ -133,10 +133,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import MappingError, did_you_mean
 from ..schema import ROW_COL, SOURCE_COL, TABLE_ORDER, TABLES
+from ..yamlfile import read_yaml
 from .mapping_specs import (_EXTRA, _FALSE, _KINDS, _OPS, _PLACEHOLDER, _TRUE, ColumnMapping, Feed, _Coalesce, _Column,
                             _Const, _Ctx, _find_table, _hint, _key, _Lookup, _norm_value, _out_value, _quoted, _Rules,
                             _Spec, _Template, _Test)
@@ -399,18 +399,7 @@ def load_mapping(mapping: "str | Path | dict | ColumnMapping | None") -> ColumnM
             raise MappingError(f"unknown mapping preset '{text}'{did_you_mean(text, presets)}; presets: "
                                f"{', '.join(presets)}; or give the path of a YAML mapping file")
         path = PRESETS_DIR / f"{text.lower()}.yml"
-    if not path.is_file():
-        hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) if path.parent.is_dir() else ""
-        raise MappingError(f"mapping file '{path}' does not exist{hint}; give a YAML file or a preset "
-                           f"({', '.join(preset_names())})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise MappingError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot be read ({exc})") from None
+    data = read_yaml(path, MappingError, "mapping file", f"give a YAML file or a preset ({', '.join(preset_names())})")
     return _Parser(str(path)).mapping_file(data, path.stem, path)
 
 
