@@ -31,11 +31,20 @@ def _models(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["model"].astype(str)))
 
 
-def _latest(frame: pd.DataFrame, test_date=None) -> tuple[pd.DataFrame, object]:
+def _one_test_date(frame: pd.DataFrame, test_date, title: str,
+                   empty_note: str) -> tuple[pd.DataFrame, go.Figure, list]:
+    """The rows of one test date (default the latest), the figure titled with it, and its models.
+
+    With no rows the figure is the empty one saying ``empty_note``.
+    """
+    when = None
+    if not frame.empty:
+        when = pd.Timestamp(test_date) if test_date is not None else pd.Timestamp(frame["test_date"].max())
+        frame = frame[pd.to_datetime(frame["test_date"]) == when]
+    title += f" on {when.date()}" if when is not None else ""
     if frame.empty:
-        return frame, None
-    when = pd.Timestamp(test_date) if test_date is not None else pd.Timestamp(frame["test_date"].max())
-    return frame[pd.to_datetime(frame["test_date"]) == when], when
+        return frame, empty_figure(title, empty_note), []
+    return frame, new_figure(title), _models(frame)
 
 
 def backtest_lines(metrics: pd.DataFrame, metric: str = "roc_auc") -> go.Figure:
@@ -57,12 +66,10 @@ def backtest_lines(metrics: pd.DataFrame, metric: str = "roc_auc") -> go.Figure:
 
 def roc_figure(roc: pd.DataFrame, test_date=None) -> go.Figure:
     """ROC curves of every model on one test date (default the latest; ``ChurnBacktest.roc_``)."""
-    part, when = _latest(roc, test_date)
-    title = "ROC curve" + (f" on {when.date()}" if when is not None else "")
+    part, fig, models = _one_test_date(roc, test_date, "ROC curve",
+                                       "no test snapshot with both churners and non-churners")
     if part.empty:
-        return empty_figure(title, "no test snapshot with both churners and non-churners")
-    fig = new_figure(title)
-    models = _models(part)
+        return fig
     for model in models:
         p = part[part["model"] == model]
         fig.add_scatter(x=p["fpr"], y=p["tpr"], mode="lines", name=MODEL_LABELS.get(model, model),
@@ -74,12 +81,9 @@ def roc_figure(roc: pd.DataFrame, test_date=None) -> go.Figure:
 
 def calibration_figure(calibration: pd.DataFrame, test_date=None) -> go.Figure:
     """Observed churn rate against mean predicted probability per bin (``ChurnBacktest.calibration_``)."""
-    part, when = _latest(calibration, test_date)
-    title = "Calibration" + (f" on {when.date()}" if when is not None else "")
+    part, fig, models = _one_test_date(calibration, test_date, "Calibration", "no probabilities to calibrate")
     if part.empty:
-        return empty_figure(title, "no probabilities to calibrate")
-    fig = new_figure(title)
-    models = _models(part)
+        return fig
     top = float(np.nanmax(part[["mean_predicted", "observed_rate"]].to_numpy())) if len(part) else 1.0
     for model in models:
         p = part[part["model"] == model]
@@ -95,12 +99,9 @@ def calibration_figure(calibration: pd.DataFrame, test_date=None) -> go.Figure:
 
 def lift_figure(lift: pd.DataFrame, test_date=None) -> go.Figure:
     """Lift per risk decile (decile 1 = riskiest), one bar group per model (``ChurnBacktest.lift_``)."""
-    part, when = _latest(lift, test_date)
-    title = "Lift by risk decile" + (f" on {when.date()}" if when is not None else "")
+    part, fig, models = _one_test_date(lift, test_date, "Lift by risk decile", "no test snapshot with churners")
     if part.empty:
-        return empty_figure(title, "no test snapshot with churners")
-    fig = new_figure(title)
-    models = _models(part)
+        return fig
     for model in models:
         p = part[part["model"] == model]
         fig.add_bar(x=p["group"], y=p["lift"], name=MODEL_LABELS.get(model, model), marker_color=_color(model, models),
