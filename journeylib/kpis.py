@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import ParameterError
+from .checks import fail
 from .schema import ACCOUNT_ID, OUTCOME, STAGE, TIMESTAMP, TOUCHPOINT
 
 __all__ = ["scorecard", "scorecard_display", "month_window", "METRICS", "Metric"]
@@ -56,7 +56,7 @@ class Metric:
 def month_window(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[start, end) of a calendar month in UTC."""
     if not isinstance(month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ParameterError(f"month {month!r} is not YYYY-MM (e.g. 2026-10)")
+        raise fail("month", "a month as YYYY-MM (e.g. '2026-10')", month)
     period = pd.Period(month, freq="M")
     start = period.start_time.tz_localize("UTC")
     return start, (period + 1).start_time.tz_localize("UTC")

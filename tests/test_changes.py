@@ -50,7 +50,7 @@ def test_risk_moves_by_hand():
 def test_risk_moves_bad_input():
     with pytest.raises(ParameterError, match="previous must be ChurnModel.score.. output .* got account_id, snapshot, p, mrr"):
         changes.risk_moves(PREVIOUS.rename(columns={"probability": "p"}), CURRENT)
-    with pytest.raises(ParameterError, match="threshold must be a probability"):
+    with pytest.raises(ParameterError, match=r"threshold must be a share in \(0, 1\]; got 20$"):
         changes.risk_moves(PREVIOUS, CURRENT, threshold=20)
     two = pd.concat([CURRENT, CURRENT.assign(snapshot=pd.Timestamp("2026-10-31"))])
     with pytest.raises(ParameterError, match="current holds several snapshots"):
@@ -73,7 +73,7 @@ def test_prediction_check_by_hand():
     outcomes.attrs["days"] = 30
     again = changes.prediction_check(PREVIOUS, outcomes, horizon_days=90, threshold=0.2, bands=(0, 0.2, 1))
     pd.testing.assert_frame_equal(again.set_index("band"), check)
-    with pytest.raises(ParameterError, match="bands must be increasing edges from 0 to 1"):
+    with pytest.raises(ParameterError, match=r"bands must be increasing edges from 0 to 1; got \[0.1, 0.5\]$"):
         changes.prediction_check(PREVIOUS, outcomes, horizon_days=90, bands=(0.1, 0.5))
 
 

@@ -107,7 +107,7 @@ def test_significance_flags_and_bad_month(two_months):
     assert sc.loc["Webinar attendance", "flag_vs_last_month"] == "up vs last month, within normal variation"
     assert sc.loc["Resolution time (median hours)", "flag_vs_last_month"] == "unchanged vs last month"
     assert sc.loc["Win rate (new business)", "flag_vs_last_year"] == "no data for the same month last year"
-    with pytest.raises(ParameterError, match="month '2026/10' is not YYYY-MM"):
+    with pytest.raises(ParameterError, match=r"month must be a month as YYYY-MM \(e.g. '2026-10'\); got '2026/10'$"):
         kpis.scorecard(two_months, "2026/10")
 
 

@@ -504,9 +504,9 @@ def test_account_with_every_feature_missing_is_left_unassigned():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(feature_groups="firmographics,usge"), "unknown feature group 'usge'.*did you mean 'usage'"),
     (dict(columns=["employes"]), "'employes' is not in the features.*did you mean 'employees'"),
-    (dict(method="kmean"), "method 'kmean' is unknown.*did you mean 'kmeans'"),
-    (dict(k=0), "k must be a positive integer or 'auto'"),
-    (dict(fit_on="customers"), "fit_on 'customers' is unknown"),
+    (dict(method="kmean"), r"method must be one of gmm, kmeans; got 'kmean' \(did you mean 'kmeans'\?\)"),
+    (dict(k=0), "k must be 'auto' or a whole number >= 1; got 0$"),
+    (dict(fit_on="customers"), "fit_on must be one of opportunity, all; got 'customers'"),
 ])
 def test_bad_parameters_get_clear_errors(kwargs, message):
     with pytest.raises(ParameterError, match=message):

@@ -109,13 +109,14 @@ def test_write_duckdb(small, tmp_path):
 
 
 def test_bad_parameters():
-    with pytest.raises(ParameterError, match="n_accounts"):
+    with pytest.raises(ParameterError, match="n_accounts must be a whole number >= 1; got 0$"):
         generate(0)
-    with pytest.raises(ParameterError, match="end_date"):
+    with pytest.raises(ParameterError, match=r"end_date 'not a date' is not a date or timestamp \(e.g. '2026-10-31'\)"):
         generate(10, end_date="not a date")
     with pytest.raises(ParameterError, match="start_date"):
         generate(10, start_date="2026-10-01")
-    with pytest.raises(ParameterError, match="format.*parquet"):
+    with pytest.raises(ParameterError, match=r"format must be one of csv, parquet, duckdb; got 'parket' "
+                                             r"\(did you mean 'parquet'\?\)"):
         write(generate(10), "/nonexistent-never-created", "parket")
 
 

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_choice, check_days, check_int
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 from .health import health_score
 
 from .metrics import _auc, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, _check_snapshots, _frame, _threads
-from .snapshots import FEATURES, KNOWN, LABEL, SNAPSHOT, _check_horizon, _day, check_model
+from .snapshots import FEATURES, KNOWN, LABEL, SNAPSHOT, _day, check_model
 
 # =========================================================================== drivers
 def permutation_drivers(model: ChurnModel, snapshots: pd.DataFrame, *, n_repeats: int = 5, random_state: int = 0,
@@ -132,10 +133,8 @@ class ChurnBacktest:
                  health_weights: dict[str, float] | None = None, n_bins: int = 10, n_repeats: int = 5,
                  random_state: int = 0):
         self.model = check_model(model)
-        self.horizon_days = _check_horizon(horizon_days)
-        if int(n_tests) < 1:
-            raise ParameterError(f"n_tests must be >= 1; got {n_tests!r}")
-        self.n_tests = int(n_tests)
+        self.horizon_days = check_days(horizon_days, "horizon_days", minimum=1, whole=True)
+        self.n_tests = check_int(n_tests, "n_tests", minimum=1)
         self.test_dates = test_dates
         self.calibration = calibration
         self.health_weights = health_weights
@@ -253,8 +252,7 @@ class ChurnBacktest:
 
     def by_date(self, metric: str = "roc_auc") -> dict[str, dict[str, float]]:
         """``{test date: {model: metric}}`` (NaN where undefined), for recording."""
-        if metric not in _METRIC_COLUMNS:
-            raise ParameterError(f"unknown metric {metric!r}{did_you_mean(metric, _METRIC_COLUMNS)}")
+        metric = check_choice(metric, "metric", _METRIC_COLUMNS)
         out: dict[str, dict[str, float]] = {}
         for row in self.metrics_.itertuples(index=False):
             out.setdefault(str(pd.Timestamp(row.test_date).date()), {})[row.model] = float(getattr(row, metric))

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..checks import check_number, fail
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, TABLES
 
@@ -95,13 +96,13 @@ def check_weights(weights: dict[str, float] | None, defaults: dict[str, float] |
         if name not in defaults:
             raise ParameterError(f"unknown weight {name!r}{did_you_mean(str(name), defaults)}; "
                                  f"known: {', '.join(defaults)}")
-        try:
-            w = float(w)
-        except (TypeError, ValueError):
-            raise ParameterError(f"weight {name!r} must be a number; got {w!r}") from None
-        if not np.isfinite(w) or w < 0:
-            raise ParameterError(f"weight {name!r} must be a finite number >= 0; got {w!r}")
-        out[name] = w
+        label = f"weight {name!r}"
+        if isinstance(w, str):  # parse_weights hands the text of each pair ("0.4")
+            try:
+                w = float(w)
+            except ValueError:
+                raise fail(label, "a number >= 0", w) from None
+        out[name] = check_number(w, label, minimum=0)
     if sum(out.values()) <= 0:
         raise ParameterError(f"the weights add up to 0; give at least one positive weight ({', '.join(out)})")
     return out
@@ -154,8 +155,7 @@ def health_score(features: pd.DataFrame, weights: dict[str, float] | None = None
     band; one row per input row, in input order.
     """
     w = check_weights(weights)
-    if breadth_target <= 0:
-        raise ParameterError(f"breadth_target must be > 0; got {breadth_target!r}")
+    breadth_target = check_number(breadth_target, "breadth_target", minimum=0, low_open=True)
     util, trend = _get(features, "seat_utilisation"), _get(features, "active_users_trend")
     with np.errstate(invalid="ignore"):
         usage = 100 * np.clip(util, 0, 1) * np.exp(np.minimum(np.nan_to_num(trend), 0))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, did_you_mean
+from ..checks import check_choice, check_share
+from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 
 from .snapshots import SNAPSHOT, _NAME, _OWNER, _personas
@@ -72,8 +73,7 @@ def risk_headline(risk: pd.DataFrame, *, threshold: float = 0.2) -> dict[str, fl
     arr_at_risk (ARR of the accounts at risk), expected_arr_loss (sum of probability x ARR),
     threshold.
     """
-    if not 0 <= threshold <= 1:
-        raise ParameterError(f"threshold is a probability in [0, 1]; got {threshold!r}")
+    threshold = check_share(threshold, "threshold")
     p = risk["probability"].to_numpy(dtype=float)
     arr = risk["arr_at_risk"].to_numpy(dtype=float)
     at = p >= threshold
@@ -105,10 +105,8 @@ def arr_at_risk_by_segment(risk: pd.DataFrame, *, by: str = "plan", personas: pd
     the accounts at risk), expected_arr_loss (sum of probability x ARR), share_at_risk
     (arr_at_risk / arr); largest ARR at risk first.
     """
-    if by not in ("plan", "persona"):
-        raise ParameterError(f"by must be 'plan' or 'persona'; got {by!r}{did_you_mean(str(by), ['plan', 'persona'])}")
-    if not 0 <= threshold <= 1:
-        raise ParameterError(f"threshold is a probability in [0, 1]; got {threshold!r}")
+    by = check_choice(by, "by", ("plan", "persona"))
+    threshold = check_share(threshold, "threshold")
     if by == "persona":
         if personas is None:  # no persona assignment: nothing to split by
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _SEGMENT_COLUMNS.items()})

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError, did_you_mean
+from ..checks import check_choice, check_days
+from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 from .health import health_score
 
 from .reasons import REASON_GROUPS
-from .snapshots import (_CATEGORICAL, CALIBRATIONS, FEATURES, KNOWN, LABEL, PRESALE_PREFIX, SNAPSHOT, _check_horizon,
-                        _day, check_model)
+from .snapshots import _CATEGORICAL, CALIBRATIONS, FEATURES, KNOWN, LABEL, PRESALE_PREFIX, SNAPSHOT, _day, check_model
 
 # =========================================================================== models
 def model_features(snapshots: pd.DataFrame) -> list[str]:
@@ -125,11 +125,8 @@ class ChurnModel:
                  random_state: int = 0, n_threads: int | None = 1):
         self.model = check_model(model)
         self.n_threads = n_threads
-        self.horizon_days = _check_horizon(horizon_days)
-        if calibration not in CALIBRATIONS:
-            raise ParameterError(f"calibration must be one of {', '.join(CALIBRATIONS)}; got {calibration!r}"
-                                 f"{did_you_mean(str(calibration), CALIBRATIONS)}")
-        self.calibration = calibration
+        self.horizon_days = check_days(horizon_days, "horizon_days", minimum=1, whole=True)
+        self.calibration = check_choice(calibration, "calibration", CALIBRATIONS)
         self.calibration_churners = int(calibration_churners)
         self.health_weights = health_weights
         self.random_state = random_state

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..checks import check_date
+from ..checks import check_choice, check_date, check_days
 from ..data.timeparse import as_of_cutoff
-from ..errors import JourneyDataError, ParameterError, did_you_mean
+from ..errors import JourneyDataError, ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
 
@@ -93,16 +93,7 @@ _OPEN = np.iinfo(np.int64).max
 # =========================================================================== inputs
 def check_model(model: str) -> str:
     """Validate a model name (``"gbm"``, ``"logistic"`` or ``"health"``)."""
-    if model not in MODELS:
-        raise ParameterError(f"model must be one of {', '.join(MODELS)}; got {model!r}"
-                             f"{did_you_mean(str(model), MODELS)}")
-    return model
-
-
-def _check_horizon(horizon_days: Any) -> int:
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, (int, np.integer)) or horizon_days < 1:
-        raise ParameterError(f"horizon_days must be a whole number of days >= 1; got {horizon_days!r}")
-    return int(horizon_days)
+    return check_choice(model, "model", MODELS)
 
 
 def _day(value: Any, name: str) -> pd.Timestamp:
@@ -585,7 +576,7 @@ def snapshot_features(data: Any, snapshot: Any, *, horizon_days: int = 90,
         ``account_id``, ``snapshot`` and the columns of :data:`FEATURES` (see the module
         docstring), one row per active account.
     """
-    horizon_days = _check_horizon(horizon_days)
+    horizon_days = check_days(horizon_days, "horizon_days", minimum=1, whole=True)
     tables, tz, day, lifecycle = _unpack(data, None)
     snap = _day(snapshot, "snapshot")
     if day is not None and snap > day:
@@ -623,7 +614,7 @@ def build_snapshots(data: Any, *, as_of: Any = None, horizon_days: int = 90, sna
         (nullable Int8: 1 churned within the horizon, 0 not, missing when unknown) and
         ``outcome_known`` (bool).
     """
-    horizon_days = _check_horizon(horizon_days)
+    horizon_days = check_days(horizon_days, "horizon_days", minimum=1, whole=True)
     tables, tz, day, lifecycle = _unpack(data, as_of)
     if day is None:
         raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config import load_config
 from ..checks import given
-from ..errors import JourneyDataError, ParameterError, did_you_mean
+from ..errors import ParameterError, did_you_mean
 from ..schema import TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .read import choose_source, describe_source, read_source, resolve_source, strings_only

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..checks import check_names
+from ..checks import check_int, check_names, check_number
 from ..data import JourneyData
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TOUCHPOINT
@@ -173,10 +173,9 @@ def won_vs_lost(log: "EventLog | JourneyData", *, opportunities: pd.DataFrame | 
     if bad:
         raise ParameterError(f"dimension {bad[0]!r} is not known{did_you_mean(bad[0], DIMENSIONS)}; "
                              f"dimensions: {', '.join(DIMENSIONS)}")
-    if isinstance(min_accounts, bool) or not isinstance(min_accounts, (int, np.integer)) or min_accounts < 1:
-        raise ParameterError(f"min_accounts must be a positive whole number, got {min_accounts!r}")
-    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ParameterError(f"alpha must be between 0 and 1 (e.g. 0.05), got {alpha!r}")
+    min_accounts = check_int(min_accounts, "min_accounts", minimum=1)
+    alpha = check_number(alpha, "alpha", minimum=0, maximum=1, low_open=True, high_open=True,
+                         what="a significance level")
     log = as_log(log)
     if log.level != "account":
         raise ParameterError(f"won vs lost compares accounts: build the log with level='account' (got {log.level!r})")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..checks import check_names
+from ..checks import check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import OUTCOME, TOUCHPOINT
@@ -117,10 +117,7 @@ def stalls(log: "EventLog | JourneyData", *, dormant_days: float = 90.0) -> pd.D
     if log.cutoff is None:
         raise ParameterError("stalls measures ages at the log's as_of, and this log has none: build it with "
                              "paths.event_log(..., as_of=...) (a JourneyData's log has its cut-off)")
-    try:
-        dormant = float(dormant_days)
-    except (TypeError, ValueError):
-        raise ParameterError(f"dormant_days must be a number of days, got {dormant_days!r}") from None
+    dormant = check_days(dormant_days, "dormant_days")
     lc = log.lifecycle
     cols = {"stage": lc.dtype, "journeys": "int64", "share": float, "median_days_since_reached": float,
             "median_days_since_last_touch": float, "dormant": "int64", "dormant_share": float}

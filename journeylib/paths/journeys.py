@@ -8,9 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import check_bool
+from ..checks import check_bool, check_days, check_int
 from ..data import JourneyData
-from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from ..stages import Lifecycle
 from .log import DAY_NS, EventLog, Steps, as_log, build_log, document, empty_result, steps_of
@@ -56,16 +55,6 @@ def event_log(source: "JourneyData | pd.DataFrame", lifecycle: Lifecycle | None 
     return build_log(source, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)
-
-
-def _check_days(value: Any, name: str) -> float:
-    try:
-        days = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number of days, got {value!r}") from None
-    if not np.isfinite(days) or days < 0:
-        raise ParameterError(f"{name} must be a non-negative number of days, got {value!r}")
-    return days
 
 
 def _stage_cat(codes: np.ndarray, lifecycle: Lifecycle) -> pd.Categorical:
@@ -153,7 +142,7 @@ def journey_steps(log: "EventLog | JourneyData", *, collapse: bool = False,
     >>> steps = journey_steps(event_log(data, segments='region', segment='EMEA'), collapse=True)  # doctest: +SKIP
     """
     collapse = check_bool(collapse, "collapse")
-    reentry_days = _check_days(reentry_days, "reentry_days")
+    reentry_days = check_days(reentry_days, "reentry_days")
     log = as_log(log)
     st = steps_of(log, collapse)
     backward, reentry, first_entry = _flags(log, st, reentry_days)
@@ -205,7 +194,7 @@ def journeys(log: "EventLog | JourneyData", *, collapse: bool = True, reentry_da
         ``entered_<stage>`` for every stage: the first-entry time (NaT when never).
     """
     collapse = check_bool(collapse, "collapse")
-    reentry_days = _check_days(reentry_days, "reentry_days")
+    reentry_days = check_days(reentry_days, "reentry_days")
     log = as_log(log)
     lc = log.lifecycle
     st = steps_of(log, collapse)
@@ -405,11 +394,8 @@ def variants(log: "EventLog | JourneyData", *, top: int | None = 10, max_steps: 
     """
     from .compare import OUTCOMES, account_outcomes
 
-    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
-        raise ParameterError(f"top must be a positive whole number or None, got {top!r}")
-    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
-                                  or max_steps < 1):
-        raise ParameterError(f"max_steps must be a positive whole number or None, got {max_steps!r}")
+    top = check_int(top, "top", minimum=1, none=True)
+    max_steps = check_int(max_steps, "max_steps", minimum=1, none=True)
     collapse = check_bool(collapse, "collapse")
     log = as_log(log)
     opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import check_date, check_names
+from ..checks import check_choice, check_date, check_days, check_names
 from ..data import JourneyData
 from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
@@ -409,19 +409,12 @@ def build_log(source: "pd.DataFrame | JourneyData", lifecycle: Any = None, *, le
     if missing:
         raise ParameterError(f"touchpoints lacks column(s) {missing}; it needs account_id, timestamp and stage "
                              "(journeylib.load() gives every touchpoint its stage)")
-    if level not in LEVELS:
-        raise ParameterError(f"level={level!r} is not a journey level{did_you_mean(str(level), LEVELS)}; "
-                             f"levels: {', '.join(LEVELS)}")
+    level = check_choice(level, "level", LEVELS)
     if level == "contact" and CONTACT_ID not in touchpoints.columns:
         raise ParameterError("level='contact' needs a contact_id column in touchpoints")
     if level == "opportunity" and opportunities is None:
         raise ParameterError("level='opportunity' needs the opportunities table (opportunities=...)")
-    try:
-        lookback = float(lookback_days)
-    except (TypeError, ValueError):
-        raise ParameterError(f"lookback_days must be a number of days, got {lookback_days!r}") from None
-    if not np.isfinite(lookback) or lookback < 0:
-        raise ParameterError(f"lookback_days must be a non-negative number of days, got {lookback_days!r}")
+    lookback = check_days(lookback_days, "lookback_days")
 
     segs, plans, chans = check_names(segment, "segment"), check_names(plan, "plan"), check_names(channel, "channel")
     filters = {"segment": segment, "plan": plan, "channel": channel, "start": start, "end": end}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..checks import check_bool
+from ..checks import check_bool, check_int, check_share
 from ..data import JourneyData
 from ..errors import ParameterError
 from .log import EventLog, as_log, document, empty_result, steps_of
@@ -59,14 +59,8 @@ def step_sankey(log: "EventLog | JourneyData", *, max_steps: int = 6, threshold:
         (of the journeys at the source node; sums to 1 per node) and ``share_of_start``
         (of all journeys).
     """
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 2:
-        raise ParameterError(f"max_steps must be a whole number of steps, 2 or more, got {max_steps!r}")
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        raise ParameterError(f"threshold must be a share between 0 and 1, got {threshold!r}") from None
-    if not 0 <= threshold < 1:
-        raise ParameterError(f"threshold must be a share between 0 and 1 (e.g. 0.01), got {threshold!r}")
+    max_steps = check_int(max_steps, "max_steps", minimum=2)
+    threshold = check_share(threshold, "threshold", high_open=True)
     collapse = check_bool(collapse, "collapse")
     log = as_log(log)
     lc = log.lifecycle

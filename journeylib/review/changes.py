@@ -24,8 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..checks import check_date
-from ..errors import ParameterError, did_you_mean
+from ..checks import check_choice, check_date, check_days, check_share, fail
+from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 
 __all__ = ["MOVE_STATUSES", "previous_month_end", "previous_scores", "risk_moves", "risk_move_summary",
@@ -112,8 +112,7 @@ def risk_moves(previous: pd.DataFrame, current: pd.DataFrame, *, threshold: floa
     this month's, last month's for churned accounts); one row per account customer
     at either date, sorted by status then by descending probability.
     """
-    if not 0 < float(threshold) <= 1:
-        raise ParameterError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
+    threshold = check_share(threshold, "threshold", low_open=True)
     before, now = _scores(previous, "previous"), _scores(current, "current")
     ids = before.index.union(now.index, sort=False)
     out = pd.DataFrame({ACCOUNT_ID: ids.to_numpy(dtype=object)})
@@ -160,9 +159,7 @@ def accounts_with_status(moves: pd.DataFrame, risk: pd.DataFrame, status: str) -
     DataFrame with columns account_id, account, plan, probability_before, probability_now,
     arr, top_reasons (the reasons are this month's).
     """
-    if status not in MOVE_STATUSES:
-        raise ParameterError(f"status must be one of {', '.join(MOVE_STATUSES)}; got {status!r}"
-                             f"{did_you_mean(str(status), MOVE_STATUSES)}")
+    status = check_choice(status, "status", MOVE_STATUSES)
     rows = moves[moves["status"] == status]
     names = _by_account(risk).reindex(rows[ACCOUNT_ID].astype(str))
     out = pd.DataFrame({ACCOUNT_ID: rows[ACCOUNT_ID].to_numpy(dtype=object),
@@ -234,11 +231,11 @@ def prediction_check(previous: pd.DataFrame, outcomes: pd.DataFrame, *, horizon_
     """
     if elapsed_days is None:
         elapsed_days = outcomes.attrs.get("days")
-    if elapsed_days is None or elapsed_days < 1 or horizon_days < 1:
-        raise ParameterError(f"horizon_days and elapsed_days must be at least 1; got {horizon_days}, {elapsed_days}")
+    check_days(horizon_days, "horizon_days", minimum=1)  # checked, not converted: the values given are used
+    check_days(elapsed_days, "elapsed_days", minimum=1)
     edges = np.asarray(bands, dtype=float)
     if edges.size < 2 or np.any(np.diff(edges) <= 0) or edges[0] > 0 or edges[-1] < 1:
-        raise ParameterError(f"bands must be increasing edges from 0 to 1; got {list(bands)}")
+        raise fail("bands", "increasing edges from 0 to 1", list(bands))
     prev = _scores(previous, "previous")
     out_ = _by_account(outcomes)["churned"]
     frame = pd.DataFrame({"p": prev["probability"].to_numpy(dtype=float),

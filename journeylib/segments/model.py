@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_choice, check_int, fail
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 from .columns import (FIT_POPULATIONS, METHODS, MODEL_FILE, MODEL_INFO_FILE, UNASSIGNED, PersonaWarning,
@@ -150,20 +151,15 @@ class PersonaModel:
                 "refit_partial": bool(self.refit_partial)}
 
     def _validate(self) -> None:
-        if self.method not in METHODS:
-            raise ParameterError(f"method '{self.method}' is unknown{did_you_mean(str(self.method), METHODS)}; "
-                                 f"methods: {', '.join(METHODS)}")
-        if self.criterion not in ("bic", "silhouette"):
-            raise ParameterError(f"criterion '{self.criterion}' is unknown; use 'bic' or 'silhouette'")
-        if self.fit_on not in FIT_POPULATIONS:
-            raise ParameterError(f"fit_on '{self.fit_on}' is unknown{did_you_mean(str(self.fit_on), FIT_POPULATIONS)}"
-                                 f"; choose from: {', '.join(FIT_POPULATIONS)}")
-        if not (isinstance(self.k, str) and self.k == "auto") and \
-                (isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1):
-            raise ParameterError(f"k must be a positive integer or 'auto'; got {self.k!r}")
+        # checked, not converted: the parameters keep the values given (get_params, saved models)
+        check_choice(self.method, "method", METHODS)
+        check_choice(self.criterion, "criterion", ("bic", "silhouette"))
+        check_choice(self.fit_on, "fit_on", FIT_POPULATIONS)
+        if not (isinstance(self.k, str) and self.k == "auto"):
+            check_int(self.k, "k", minimum=1, what="'auto' or a whole number")
         lo, hi = self.k_range
         if not (1 <= int(lo) <= int(hi)):
-            raise ParameterError(f"k_range must be (smallest, largest) with 1 <= smallest <= largest; got {self.k_range}")
+            raise fail("k_range", "(smallest, largest) with 1 <= smallest <= largest", self.k_range)
 
     def _requested_columns(self, features: pd.DataFrame) -> list[str]:
         cols = list(self.columns) if self.columns is not None else cluster_columns(self.feature_groups)

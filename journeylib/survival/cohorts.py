@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int
 from ..data.timeparse import as_of_cutoff
-from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 from .durations import MRR, _mrr_at, _subscriptions_at, subscription_spans
 
@@ -41,8 +41,7 @@ def cohort_retention(subscriptions: pd.DataFrame, as_of: Any, *, churn_gap_days:
     revenue_retention (mrr / mrr_start: net revenue retention; NaN without an
     ``mrr`` column). Sorted by cohort and months; cells with nobody observed are left out.
     """
-    if not (isinstance(max_months, (int, np.integer)) and max_months >= 0):
-        raise ParameterError(f"max_months must be a whole number >= 0; received {max_months!r}")
+    max_months = check_int(max_months, "max_months", minimum=0)
     cutoff = as_of_cutoff(as_of)
     sub = _subscriptions_at(subscriptions, cutoff)
     spans = subscription_spans(subscriptions, cutoff, churn_gap_days=churn_gap_days)
@@ -103,8 +102,7 @@ def net_revenue_retention(subscriptions: pd.DataFrame, as_of: Any, *, months: in
     net_revenue_retention, gross_revenue_retention, logo_retention (share of those
     accounts still paying), note (why values are missing, else "").
     """
-    if not (isinstance(months, (int, np.integer)) and months >= 1):
-        raise ParameterError(f"months must be a whole number >= 1; received {months!r}")
+    months = check_int(months, "months", minimum=1)
     cutoff = as_of_cutoff(as_of)
     end = cutoff + pd.Timedelta(1, "ns")
     start = end - pd.DateOffset(months=int(months))

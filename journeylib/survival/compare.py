@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..checks import check_choice, check_number
 from ..errors import ParameterError, did_you_mean
 from .curves import _check_durations, _check_group_by, _group_labels, _group_order, _quiet
 
@@ -57,9 +58,7 @@ def logrank_tests(durations: pd.DataFrame, group_by: str, *, min_group_size: int
     from lifelines.statistics import logrank_test, multivariate_logrank_test
 
     corrections = ("holm", "bonferroni", "none")
-    if correction not in corrections:
-        raise ParameterError(f"correction {correction!r} is not known{did_you_mean(str(correction), corrections)}; "
-                             f"allowed: {', '.join(corrections)}")
+    check_choice(correction, "correction", corrections)
     _check_group_by(durations, group_by)
     if group_by is None:
         raise ParameterError("logrank_tests needs group_by: the column whose groups are compared")
@@ -164,8 +163,8 @@ class CoxModel:
             raise ParameterError("CoxModel needs at least one covariate, e.g. CoxModel(['plan'])")
         for c in self.covariates:
             _check_group_by(durations, c)
-        if not (0 < float(self.alpha) < 1):
-            raise ParameterError(f"alpha must be in (0, 1); received {self.alpha!r}")
+        check_number(self.alpha, "alpha", minimum=0, maximum=1, low_open=True, high_open=True,
+                     what="a significance level")
         rows = _check_durations(durations)
         event_name = durations.attrs.get("event_name", "the event")
         notes: list[str] = []

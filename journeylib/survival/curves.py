@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_choice, check_days, check_int, check_number
 from ..errors import ParameterError, did_you_mean
 from .durations import DURATION_COLUMNS, NOT_REACHED, UNKNOWN, _need_columns
 
@@ -149,14 +150,14 @@ class SurvivalCurves:
         self.horizons = tuple(horizons)
 
     def _check(self) -> None:
-        if not (isinstance(self.min_group_size, (int, np.integer)) and self.min_group_size >= 1):
-            raise ParameterError(f"min_group_size must be a whole number >= 1; received {self.min_group_size!r}")
-        if not (0 < float(self.alpha) < 1):
-            raise ParameterError(f"alpha must be in (0, 1), e.g. 0.05 for 95% bands; received {self.alpha!r}")
-        if any(not (np.isfinite(h) and h > 0) for h in self.horizons):
-            raise ParameterError(f"horizons must be positive numbers of days; received {self.horizons!r}")
-        if self.resolution_days is not None and not (np.isfinite(self.resolution_days) and self.resolution_days >= 0):
-            raise ParameterError(f"resolution_days must be a number of days >= 0; received {self.resolution_days!r}")
+        # checked, not converted: the parameters keep the values given (scikit-learn convention)
+        check_int(self.min_group_size, "min_group_size", minimum=1)
+        check_number(self.alpha, "alpha", minimum=0, maximum=1, low_open=True, high_open=True,
+                     what="a significance level")
+        for h in self.horizons:
+            check_number(h, "horizons", minimum=0, low_open=True, what="numbers of days")
+        if self.resolution_days is not None:
+            check_days(self.resolution_days, "resolution_days")
 
     @property
     def level(self) -> int:
@@ -328,8 +329,7 @@ class SurvivalCurves:
         days); ``of="survival"``: the share without it (e.g. 12-month logo retention).
         Values are None where the group's follow-up ends before ``days``.
         """
-        if of not in ("event", "survival"):
-            raise ParameterError(f"of={of!r}; allowed: 'event' (share with the event) or 'survival' (share without)")
+        check_choice(of, "of", ("event", "survival"))
         at = self.survival_at([days])
         cols = ("event_share", "event_share_lower", "event_share_upper") if of == "event" else \
             ("survival", "lower", "upper")

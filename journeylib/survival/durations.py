@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_choice, check_days, check_share
 from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT, OUTCOME
@@ -87,13 +88,11 @@ class UsageMilestone:
     def __post_init__(self):
         if self.share is None and self.minimum is None:
             raise ParameterError("UsageMilestone needs a threshold: give share (of seats purchased) or minimum")
-        if self.share is not None and not (0 < float(self.share) <= 1):
-            raise ParameterError(f"UsageMilestone share must be in (0, 1]; received {self.share!r}")
-        if int(self.period_days) < 1:
-            raise ParameterError(f"UsageMilestone period_days must be a positive number of days; received {self.period_days!r}")
-        if self.at not in ("midpoint", "start", "end"):
-            raise ParameterError(f"UsageMilestone at={self.at!r}; allowed: 'midpoint', 'start', 'end'"
-                                 f"{did_you_mean(str(self.at), ['midpoint', 'start', 'end'])}")
+        # checked, not converted: the fields keep the values given (equality, describe())
+        if self.share is not None:
+            check_share(self.share, "UsageMilestone share", low_open=True)
+        check_days(self.period_days, "UsageMilestone period_days", minimum=1, whole=True)
+        check_choice(self.at, "UsageMilestone at", ("midpoint", "start", "end"))
 
     def describe(self) -> str:
         parts = []
@@ -214,16 +213,6 @@ def _days(delta: pd.Series) -> np.ndarray:
     return (delta / DAY).to_numpy(dtype=float)
 
 
-def _check_gap(churn_gap_days: Any) -> int:
-    try:
-        gap = int(churn_gap_days)
-    except (TypeError, ValueError):
-        raise ParameterError(f"churn_gap_days must be a whole number of days; received {churn_gap_days!r}") from None
-    if gap < 0 or gap != churn_gap_days:
-        raise ParameterError(f"churn_gap_days must be a whole number of days >= 0; received {churn_gap_days!r}")
-    return gap
-
-
 def _subscriptions_at(subscriptions: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Subscription rows known at ``cutoff``: started by then; an end after it is not yet known (active)."""
     _need_columns(subscriptions, [ACCOUNT_ID, START], "subscriptions")
@@ -285,7 +274,7 @@ def subscription_spans(subscriptions: pd.DataFrame, as_of: Any, *, churn_gap_day
     >>> subscription_spans(subs, "2026-10-31")[["span", "rows", "gap_before_days", "active"]].values.tolist()
     [[1, 2, nan, False], [2, 1, 59.0, True]]
     """
-    gap = _check_gap(churn_gap_days)
+    gap = check_days(churn_gap_days, "churn_gap_days", whole=True)
     cutoff = as_of_cutoff(as_of)
     sub = _subscriptions_at(subscriptions, cutoff)
     cols = ["account_id", "span", "start", "end", "churn_at", "rows", "gap_before_days", "active"]
@@ -398,9 +387,7 @@ def _attributes(base: pd.DataFrame, accounts_frame: pd.DataFrame, sub: pd.DataFr
 
 def _origins(tables: Mapping, origin: str, cutoff: pd.Timestamp, sub_all: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
     """(origin known at cutoff, first origin later than cutoff) per account id."""
-    if origin not in ORIGINS:
-        raise ParameterError(f"origin {origin!r} is not known{did_you_mean(str(origin), ORIGINS)}; "
-                             f"allowed: {', '.join(ORIGINS)}")
+    check_choice(origin, "origin", ORIGINS)
     if origin == "subscription_start":
         starts = _utc(sub_all[START]).rename("t")
         frame = pd.DataFrame({ACCOUNT_ID: sub_all[ACCOUNT_ID].astype(str), "t": starts}).dropna()

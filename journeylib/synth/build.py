@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..checks import check_choice
 from ..schema import TABLE_ORDER
 
 from .common import _Events
@@ -152,11 +152,7 @@ def write(dataset: SynthDataset, out: str | Path, format: str = "csv") -> list[P
     list of Path
         The files written, tables first, then the truth files.
     """
-    if format not in FORMATS:
-        from ..errors import did_you_mean
-
-        raise ParameterError(
-            f"format must be one of {', '.join(FORMATS)}; got {format!r}{did_you_mean(str(format), FORMATS)}")
+    format = check_choice(format, "format", FORMATS)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_date, check_int
 from ..errors import ParameterError
 
 from .common import _Ctx, _Events, _NS, _choice, _lognormal, _poisson_events
@@ -20,18 +21,11 @@ from .params import (CHANNELS, CHURN1, ENT, FULL, GROWTH, LIGHT, LTW, MID, PERSO
 
 # =========================================================================== step 1: accounts
 def _context(n_accounts: int, seed: int, end_date: Any, start_date: Any) -> _Ctx:
-    if isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer)) or n_accounts < 1:
-        raise ParameterError(f"n_accounts must be a positive integer; got {n_accounts!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed must be a non-negative integer; got {seed!r}")
+    n_accounts = check_int(n_accounts, "n_accounts", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
 
     def day(value: Any, name: str) -> pd.Timestamp:
-        try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise ParameterError(f"{name} must be a date like '2026-10-31'; got {value!r}") from None
-        if ts is pd.NaT or pd.isna(ts):
-            raise ParameterError(f"{name} must be a date like '2026-10-31'; got {value!r}")
+        ts = check_date(value, name)
         if ts.tzinfo is not None:
             ts = ts.tz_convert("UTC").tz_localize(None)
         return ts.normalize()
