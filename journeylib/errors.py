@@ -17,6 +17,7 @@ __all__ = [
     "SourceError",
     "JourneyWarning",
     "FreshnessWarning",
+    "PersonaWarning",
     "did_you_mean",
     "closest",
     "mask_secrets",
@@ -48,6 +49,10 @@ class ParameterError(ValueError):
 
 class JourneyWarning(UserWarning):
     """Base class of journeylib's warnings."""
+
+
+class PersonaWarning(JourneyWarning):
+    """Something about the personas worth knowing: dropped constant features, unassigned accounts."""
 
 
 class FreshnessWarning(JourneyWarning):

@@ -64,6 +64,14 @@ def write_source(folder: Path, tables: dict[str, str | bytes], suffix: str = ".c
     return folder
 
 
+@pytest.fixture(scope="session")
+def sample():
+    """The committed sample loaded as of 2026-10-31, shared by every test module (do not modify its tables)."""
+    import journeylib
+
+    return journeylib.load(None, as_of="2026-10-31")
+
+
 @pytest.fixture
 def make_source(tmp_path):
     """make_source(accounts=..., touchpoints=..., other=...) -> folder; defaults give a clean tiny source."""

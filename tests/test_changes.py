@@ -92,11 +92,6 @@ def test_persona_moves_by_hand():
     assert text[1].startswith("2 accounts are new since then; 2 moved to another persona")
 
 
-@pytest.fixture(scope="module")
-def sample():
-    return journeylib.load(None, as_of="2026-10-31")
-
-
 def test_churned_since_matches_the_subscriptions(sample):
     out = changes.churned_since(sample, "2026-09-30")
     assert out.attrs["days"] == 31

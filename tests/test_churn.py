@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import journeylib
 from journeylib import churn, review, synth
 from journeylib.churn import health as hs
 from journeylib.errors import ParameterError
@@ -636,15 +635,14 @@ def test_arr_at_risk_by_segment_by_hand():
 
 # ----------------------------------------------------------------------------- the committed sample
 @pytest.fixture(scope="module")
-def sample():
-    data = journeylib.load(None, as_of="2026-10-31")
-    return data, churn.build_snapshots(data)
+def sample_snapshots(sample):
+    return sample, churn.build_snapshots(sample)
 
 
-def test_risk_ranks_follow_the_planted_probabilities_on_the_sample(sample):
+def test_risk_ranks_follow_the_planted_probabilities_on_the_sample(sample_snapshots):
     from scipy.stats import spearmanr
 
-    data, snaps = sample
+    data, snaps = sample_snapshots
     model = churn.ChurnModel("gbm").fit(snaps)
     current = churn.latest_snapshot(snaps)
     assert str(current["snapshot"].iloc[0].date()) == "2026-10-31"
@@ -657,8 +655,8 @@ def test_risk_ranks_follow_the_planted_probabilities_on_the_sample(sample):
     assert rho >= 0.6, rho
 
 
-def test_risk_csv_holds_no_personal_data(sample, tmp_path):
-    data, snaps = sample
+def test_risk_csv_holds_no_personal_data(sample_snapshots, tmp_path):
+    data, snaps = sample_snapshots
     current = churn.latest_snapshot(snaps)
     scored = churn.ChurnModel("logistic").fit(snaps).score(current)
     risk = churn.risk_list(scored, data.accounts, health=hs.health_score(current))
@@ -674,9 +672,9 @@ def test_risk_csv_holds_no_personal_data(sample, tmp_path):
     assert not any(name in text for name in data.contacts["name"].dropna().head(200))
 
 
-def test_expansion_list_accounts_expand_more_often(sample):
+def test_expansion_list_accounts_expand_more_often(sample_snapshots):
     """Pooled over three snapshots, listed accounts start a bigger subscription within 180 days more often."""
-    data, snaps = sample
+    data, snaps = sample_snapshots
     sub = data.subscriptions
     listed, rest = [0, 0], [0, 0]
     for day in ("2025-10-31", "2026-01-31", "2026-04-30"):
@@ -695,8 +693,8 @@ def test_expansion_list_accounts_expand_more_often(sample):
 
 # ----------------------------------------------------------------------------- the notebook
 @pytest.mark.notebook
-def test_churn_notebook_records_what_the_library_computes(tmp_path, sample):
-    data, snaps = sample
+def test_churn_notebook_records_what_the_library_computes(tmp_path, sample_snapshots):
+    data, snaps = sample_snapshots
     out = tmp_path / "reports"
     result = review.run_review(month="2026-10", data="", out=out, only=["04_churn_risk"], progress=False)
     assert not result.failed, result.failed

@@ -112,13 +112,13 @@ def test_significance_flags_and_bad_month(two_months):
 
 
 @pytest.mark.notebook
-def test_scorecard_notebook_records_the_library_values(tmp_path):
+def test_scorecard_notebook_records_the_library_values(tmp_path, sample):
     from journeylib import review
 
     result = review.run_review(month="2026-10", data="", out=tmp_path, only=["06_stage_scorecard"], progress=False)
     assert not result.failed, result.failed
     rec = review.read_results(result.folder, "06_stage_scorecard")
-    card = kpis.scorecard(journeylib.load(None, as_of="2026-10-31"), "2026-10")
+    card = kpis.scorecard(sample, "2026-10")
     recorded = pd.DataFrame(rec["scorecard"]["data"], columns=rec["scorecard"]["columns"])
     assert recorded["metric"].tolist() == card["metric"].tolist()
     pd.testing.assert_series_equal(recorded["value"].astype(float), card["value"].astype(float), check_names=False)

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import journeylib
 from journeylib import paths
 from journeylib.errors import ParameterError
 from journeylib.plots import paths as figures
@@ -550,11 +549,6 @@ def test_results_do_not_depend_on_input_row_order(log, rnd):
 
 # --------------------------------------------------------------------------- the synthetic sample
 @pytest.fixture(scope="module")
-def sample():
-    return journeylib.load(None, as_of="2026-10-31")
-
-
-@pytest.fixture(scope="module")
 def scenarios():
     return pd.read_csv(REPO / "data" / "sample" / "truth" / "scenarios.csv", dtype=str).set_index("account_id")["scenario"]
 
@@ -721,14 +715,13 @@ def test_benchmark_measures_and_checks_on_a_small_log(tmp_path):
 
 
 @pytest.mark.notebook
-def test_paths_notebook_records_the_library_values(tmp_path):
+def test_paths_notebook_records_the_library_values(tmp_path, sample):
     from journeylib import review
 
     result = review.run_review(month="2026-10", data="", out=tmp_path, only=["02_journey_paths"], progress=False)
     assert not result.failed, result.failed
     rec = review.read_results(result.folder, "02_journey_paths")
-    data = journeylib.load(None, as_of="2026-10-31")
-    tp, lc = data.touchpoints, data.lifecycle
+    tp, lc = sample.touchpoints, sample.lifecycle
     j = paths.journeys(paths.event_log(tp, lc))
     assert rec["accounts_analysed"] == len(j) == 2000
     assert rec["backward_share"] == pytest.approx(j["has_backward"].mean())

@@ -24,8 +24,8 @@ def test_bundled_sample_is_what_the_generator_writes(tmp_path):
     assert not different, f"regenerate with `make synth-sample`: {different}"
 
 
-def test_sample_loads_clean_and_balanced():
-    data = journeylib.load(None, as_of="2026-10-31")
+def test_sample_loads_clean_and_balanced(sample):
+    data = sample
     counts = data.report().counts.set_index("table")
     assert (counts["rows_read"] == counts["rows_used"] + counts["rows_set_aside"]).all()
     assert counts.loc["accounts", "rows_used"] == 2000
@@ -36,12 +36,12 @@ def test_sample_loads_clean_and_balanced():
     assert (data.accounts["name"] == synth.XSS_ACCOUNT_NAME).sum() == 1
 
 
-def test_earlier_as_of_sets_later_rows_aside_and_matches_a_shorter_history():
+def test_earlier_as_of_sets_later_rows_aside_and_matches_a_shorter_history(sample):
     data = journeylib.load(None, as_of="2026-06-30")
     q = data.quarantine
     assert (q["severity"] == "out_of_window").all() and len(q) > 0
     assert (data.touchpoints["timestamp"] <= pd.Timestamp("2026-06-30T23:59:59.999999999Z")).all()
-    full = journeylib.load(None, as_of="2026-10-31")
+    full = sample
     later = (full.touchpoints["timestamp"] > data.cutoff).sum()
     assert (q["table"] == "touchpoints").sum() == later
 

@@ -237,16 +237,16 @@ def test_tables_as_of_cuts_intervals():
 
 # --------------------------------------------------------------------------- recovery on the sample
 @pytest.fixture(scope="module")
-def sample():
-    data = journeylib.load(None, as_of="2026-10-31")
+def sample_personas(sample):
+    data = sample
     feats = account_features(data)
     model = PersonaModel().fit(feats)  # the default parameters
     truth = pd.read_csv(REPO / "data" / "sample" / "truth" / "personas.csv", dtype=str).set_index("account_id")
     return data, feats, model, truth["persona"]
 
 
-def test_default_model_recovers_the_planted_personas(sample):
-    _, feats, model, truth = sample
+def test_default_model_recovers_the_planted_personas(sample_personas):
+    _, feats, model, truth = sample_personas
     p = model.personas_
     y = truth.reindex(p["account_id"]).to_numpy()
     fitted = p["fitted"].to_numpy()
@@ -283,8 +283,8 @@ def test_default_model_recovers_the_personas_of_another_generated_dataset():
     assert ari >= 0.8, ari  # measured 0.902 over all 2,000 accounts (k = 5)
 
 
-def test_profiles_name_the_personas_by_their_traits(sample):
-    _, _, model, truth = sample
+def test_profiles_name_the_personas_by_their_traits(sample_personas):
+    _, _, model, truth = sample_personas
     p = model.personas_
     top = pd.crosstab(p["persona_id"], truth.reindex(p["account_id"]).to_numpy()).idxmax(axis=1)
     name = {top[i]: model.names_[i] for i in range(model.k_)}
@@ -298,8 +298,8 @@ def test_profiles_name_the_personas_by_their_traits(sample):
     assert list(prof.columns[:5]) == ["persona_id", "persona", "accounts", "share", "traits"]
 
 
-def test_assign_places_accounts_like_the_fit_and_by_their_known_features(sample):
-    _, feats, model, _ = sample
+def test_assign_places_accounts_like_the_fit_and_by_their_known_features(sample_personas):
+    _, feats, model, _ = sample_personas
     again = model.assign(feats)
     assert (again["persona_id"].to_numpy() == model.personas_["persona_id"].to_numpy()).all()
     sub = feats.sample(50, random_state=3)
@@ -319,8 +319,8 @@ def test_assign_places_accounts_like_the_fit_and_by_their_known_features(sample)
         model.assign(new.drop(columns=["nps_mean"]))
 
 
-def test_outcomes_per_persona_follow_the_planted_behaviour(sample):
-    data, _, model, truth = sample
+def test_outcomes_per_persona_follow_the_planted_behaviour(sample_personas):
+    data, _, model, truth = sample_personas
     out = segments.persona_outcomes(data, model.personas_)
     top = pd.crosstab(model.personas_["persona_id"],
                       truth.reindex(model.personas_["account_id"]).to_numpy()).idxmax(axis=1)
@@ -333,8 +333,8 @@ def test_outcomes_per_persona_follow_the_planted_behaviour(sample):
     assert ((out["win_rate"] > 0) & (out["win_rate"] < 1)).all()
 
 
-def test_projection_and_figures(sample):
-    data, feats, model, _ = sample
+def test_projection_and_figures(sample_personas):
+    data, feats, model, _ = sample_personas
     proj = model.projection(feats, model.personas_)
     assert len(proj) == len(feats) and proj[["x", "y"]].notna().all().all()
     assert len(proj.attrs["explained"]) == 2
@@ -573,9 +573,9 @@ def test_widget_controls_follow_the_parameters_and_refit():
 
 # --------------------------------------------------------------------------- notebook
 @pytest.mark.notebook
-def test_personas_notebook_records_and_reuses_the_model(tmp_path, sample):
+def test_personas_notebook_records_and_reuses_the_model(tmp_path, sample_personas):
     """The personas notebook under the review on the sample; a second month reuses the saved model."""
-    _, _, model, _ = sample
+    _, _, model, _ = sample_personas
     out = tmp_path / "reports"
     result = review.run_review(month="2026-10", data="", out=out, only=["01_personas"], progress=False)
     assert not result.failed, result.failed

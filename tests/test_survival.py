@@ -30,11 +30,6 @@ def frame(**cols):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return journeylib.load(None, as_of="2026-10-31")
-
-
-@pytest.fixture(scope="module")
 def personas():
     return pd.read_csv(REPO / "data" / "sample" / "truth" / "personas.csv", dtype=str)
 

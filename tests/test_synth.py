@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from journeylib import synth
+from journeylib.synth import params as synth_params
 from journeylib.errors import ParameterError
 from journeylib.schema import TABLES
 from journeylib.stages import default_lifecycle
@@ -136,7 +137,7 @@ def test_touchpoints_use_only_mapped_names(small):
     names = set(tp["touchpoint"].str.lower())
     assert names <= set(lc.touchpoints)
     assert len(names) >= 50  # the generator uses nearly the whole vocabulary
-    assert set(synth._TP_NAMES) <= set(lc.touchpoints)
+    assert set(synth_params._TP_NAMES) <= set(lc.touchpoints)
     explicit = tp["stage"].dropna()
     assert 0 < len(explicit) < 0.05 * len(tp)
     assert set(explicit) <= set(lc.ids)
@@ -152,7 +153,7 @@ def test_timestamps_are_utc_and_within_the_history(small):
             assert str(s.dt.tz) == "UTC"
             assert s.max() < END_TS, (name, col.name)
             assert s.min() >= pd.Timestamp("2023-10-01", tz="UTC"), (name, col.name)
-    for (table, col) in synth._DATE_ONLY:
+    for (table, col) in synth_params._DATE_ONLY:
         s = small.tables[table][col].dropna()
         assert (s == s.dt.normalize()).all(), (table, col)
     churn = small.truth["churn"]

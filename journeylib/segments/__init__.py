@@ -44,8 +44,9 @@ Examples
 """
 from __future__ import annotations
 
+from ..errors import PersonaWarning
 from .columns import (CLUSTER_FEATURES, DEFAULT_GROUPS, DEFAULT_RULES_FILE, FIT_POPULATIONS, METHODS, MODEL_FILE,
-                      MODEL_INFO_FILE, UNASSIGNED, PersonaWarning, cluster_columns, parse_groups)
+                      MODEL_INFO_FILE, UNASSIGNED, cluster_columns, parse_groups)
 from .features import account_features
 from .model import PersonaModel, load_or_fit, persona_sizes
 from .outcomes import committee_engagement, persona_outcomes, persona_paths, persona_stage_times

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import JourneyWarning, ParameterError, did_you_mean
+from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 from .features import FEATURE_GROUPS, feature_info
 
@@ -35,10 +35,6 @@ MODEL_FILE = "personas.joblib"
 MODEL_INFO_FILE = "personas.json"
 UNASSIGNED = "unassigned"
 _SHARE_EPS = 0.005  # log-odds guard for shares of exactly 0 or 1: log((s + eps) / (1 - s + eps))
-
-
-class PersonaWarning(JourneyWarning):
-    """Something about the personas worth knowing: dropped constant features, unassigned accounts."""
 
 
 # --------------------------------------------------------------------------- choosing columns

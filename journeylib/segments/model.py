@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_choice, check_int, fail
-from ..errors import ParameterError, did_you_mean
+from ..errors import ParameterError, PersonaWarning, did_you_mean
 from ..schema import ACCOUNT_ID
-from .columns import (FIT_POPULATIONS, METHODS, MODEL_FILE, MODEL_INFO_FILE, UNASSIGNED, PersonaWarning,
-                      _build_transformer, _check_features, cluster_columns, parse_groups)
+from .columns import (FIT_POPULATIONS, METHODS, MODEL_FILE, MODEL_INFO_FILE, UNASSIGNED, _build_transformer,
+                      _check_features, cluster_columns, parse_groups)
 from .features import feature_info
 from .profiles import _names, persona_traits
 

@@ -197,7 +197,7 @@ from __future__ import annotations
 
 from .build import generate, write
 from .params import (CHANNEL_EFFECTS, CHURN_BASELINE, CHURN_COEFFICIENTS, FORMATS, PERSONAS, PLANS, SCENARIOS,
-                     TIME_TO_VALUE, WIN_INTERCEPT, XSS_ACCOUNT_NAME, SynthDataset, _DATE_ONLY, _TP_NAMES)  # noqa: F401
+                     TIME_TO_VALUE, WIN_INTERCEPT, XSS_ACCOUNT_NAME, SynthDataset)
 
 __all__ = [
     "SynthDataset", "generate", "write", "FORMATS", "PERSONAS", "SCENARIOS", "PLANS",
