@@ -25,6 +25,30 @@ def _pct(x: float) -> str:
     return f"{abs(x):.0%}"
 
 
+def _known_or(feature: str, missing: str, template: str):
+    """A reason in words: ``missing`` when the account has no value of ``feature``, else ``template`` with it."""
+    def reason(r):
+        x = _v(r, feature)
+        return missing if not np.isfinite(x) else template.format(x)
+    return reason
+
+
+class _Values(dict):
+    """The account's feature values by name, for ``str.format_map`` (NaN when missing)."""
+
+    def __init__(self, row: pd.Series):
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, name: str) -> float:
+        return _v(self.row, name)
+
+
+def _filled(template: str):
+    """A reason in words: ``template`` filled with the account's feature values (``{tickets_90d:.0f}``)."""
+    return lambda r: template.format_map(_Values(r))
+
+
 def _r_seats(r):
     u, s = _v(r, "seat_utilisation"), _v(r, "seats_purchased")
     return "no seat usage recorded" if not np.isfinite(u) else f"seat use at {u:.0%} of {s:.0f} purchased seats"
@@ -45,34 +69,6 @@ def _r_trend(r):
             else f"active users up {_pct(x)} on the previous 4 weeks")
 
 
-def _r_usage_gap(r):
-    d = _v(r, "days_since_usage")
-    return "no product usage recorded" if not np.isfinite(d) else f"last product usage {d:.0f} days ago"
-
-
-def _r_breadth(r):
-    b = _v(r, "feature_breadth_90d")
-    return "no product features in use" if not np.isfinite(b) else f"{b:.0f} product features in use in 90 days"
-
-
-def _r_high(r):
-    return f"{_v(r, 'high_priority_tickets_90d'):.0f} high or urgent tickets in 90 days"
-
-
-def _r_tickets(r):
-    return f"{_v(r, 'tickets_90d'):.0f} tickets in 90 days, {_v(r, 'open_tickets'):.0f} open"
-
-
-def _r_resolution(r):
-    d = _v(r, "resolution_days_180d")
-    return "no tickets resolved in 180 days" if not np.isfinite(d) else f"tickets take {d:.1f} days to resolve"
-
-
-def _r_ticket_csat(r):
-    x = _v(r, "ticket_csat_180d")
-    return "no ticket CSAT in 180 days" if not np.isfinite(x) else f"ticket CSAT {x:.1f} of 5"
-
-
 def _r_nps(r):
     x = _v(r, "nps_latest")
     if not np.isfinite(x):
@@ -80,33 +76,9 @@ def _r_nps(r):
     return f"latest NPS {x:.0f}" + (" (detractor)" if x <= 6 else "")
 
 
-def _r_csat(r):
-    x = _v(r, "csat_latest")
-    return "no CSAT survey answered" if not np.isfinite(x) else f"latest CSAT survey {x:.1f} of 5"
-
-
-def _r_ces(r):
-    x = _v(r, "ces_180d")
-    return "no effort score in 180 days" if not np.isfinite(x) else f"customer effort {x:.1f} of 7 (7 = easy)"
-
-
 def _r_exec(r):
     return ("economic buyer not engaged in 180 days" if _v(r, "exec_engaged_180d") < 1
             else "economic buyer engaged in 180 days")
-
-
-def _r_champion(r):
-    d = _v(r, "champion_quiet_days")
-    return "no champion activity recorded" if not np.isfinite(d) else f"champion quiet for {d:.0f} days"
-
-
-def _r_committee(r):
-    return (f"{_v(r, 'contacts_engaged_90d'):.0f} contacts engaged in 90 days "
-            f"({_v(r, 'touchpoints_90d'):.0f} touchpoints)")
-
-
-def _r_renewal(r):
-    return f"renewal due in {_v(r, 'days_to_renewal'):.0f} days"
 
 
 def _r_tenure(r):
@@ -115,10 +87,6 @@ def _r_tenure(r):
 
 def _r_plan(r):
     return f"on the {r.get('plan') or 'unknown'} plan"
-
-
-def _r_contract(r):
-    return f"MRR {_v(r, 'mrr'):,.0f} for {_v(r, 'seats_purchased'):.0f} seats"
 
 
 def _r_family(r):
@@ -146,22 +114,32 @@ REASON_GROUPS: dict[str, tuple[tuple[str, ...], Any]] = {
     "seats": (("seat_utilisation", "active_user_ratio", "active_users"), _r_seats),
     "seat_change": (("seat_use_change_60d",), _r_seat_change),
     "active_trend": (("active_users_trend",), _r_trend),
-    "usage_gap": (("days_since_usage",), _r_usage_gap),
-    "breadth": (("feature_breadth_90d",), _r_breadth),
-    "high_tickets": (("high_priority_tickets_90d",), _r_high),
-    "tickets": (("tickets_90d", "open_tickets"), _r_tickets),
-    "resolution": (("resolution_days_180d",), _r_resolution),
-    "ticket_csat": (("ticket_csat_180d",), _r_ticket_csat),
+    "usage_gap": (("days_since_usage",), _known_or(
+        "days_since_usage", "no product usage recorded", "last product usage {:.0f} days ago")),
+    "breadth": (("feature_breadth_90d",), _known_or(
+        "feature_breadth_90d", "no product features in use", "{:.0f} product features in use in 90 days")),
+    "high_tickets": (("high_priority_tickets_90d",), _filled(
+        "{high_priority_tickets_90d:.0f} high or urgent tickets in 90 days")),
+    "tickets": (("tickets_90d", "open_tickets"), _filled(
+        "{tickets_90d:.0f} tickets in 90 days, {open_tickets:.0f} open")),
+    "resolution": (("resolution_days_180d",), _known_or(
+        "resolution_days_180d", "no tickets resolved in 180 days", "tickets take {:.1f} days to resolve")),
+    "ticket_csat": (("ticket_csat_180d",), _known_or(
+        "ticket_csat_180d", "no ticket CSAT in 180 days", "ticket CSAT {:.1f} of 5")),
     "nps": (("nps_latest", "nps_detractor"), _r_nps),
-    "csat": (("csat_latest",), _r_csat),
-    "ces": (("ces_180d",), _r_ces),
+    "csat": (("csat_latest",), _known_or("csat_latest", "no CSAT survey answered", "latest CSAT survey {:.1f} of 5")),
+    "ces": (("ces_180d",), _known_or(
+        "ces_180d", "no effort score in 180 days", "customer effort {:.1f} of 7 (7 = easy)")),
     "exec": (("exec_engaged_180d",), _r_exec),
-    "champion": (("champion_quiet_days", "champion_quiet_60d"), _r_champion),
-    "committee": (("contacts_engaged_90d", "touchpoints_90d", "new_departments_90d"), _r_committee),
-    "renewal": (("days_to_renewal", "renewal_month", "renewal_in_horizon"), _r_renewal),
+    "champion": (("champion_quiet_days", "champion_quiet_60d"), _known_or(
+        "champion_quiet_days", "no champion activity recorded", "champion quiet for {:.0f} days")),
+    "committee": (("contacts_engaged_90d", "touchpoints_90d", "new_departments_90d"), _filled(
+        "{contacts_engaged_90d:.0f} contacts engaged in 90 days ({touchpoints_90d:.0f} touchpoints)")),
+    "renewal": (("days_to_renewal", "renewal_month", "renewal_in_horizon"), _filled(
+        "renewal due in {days_to_renewal:.0f} days")),
     "tenure": (("tenure_days",), _r_tenure),
     "plan": (("plan",), _r_plan),
-    "contract": (("mrr", "seats_purchased"), _r_contract),
+    "contract": (("mrr", "seats_purchased"), _filled("MRR {mrr:,.0f} for {seats_purchased:.0f} seats")),
     "family": (("related_accounts",), _r_family),
     "pipeline": (("open_expansion_opportunity",), _r_pipeline),
     "persona": (("persona",), _r_persona),
