@@ -14,7 +14,7 @@ from ..schema import TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .read import choose_source, describe_source, read_source, resolve_source, strings_only
 from .report import LoadReport
-from .validate import ValidationResult, validate
+from .validate import FINDING_COLUMNS, ValidationResult, validate
 
 __all__ = ["JourneyData", "load"]
 
@@ -161,13 +161,14 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     # An env:VAR source is named by its variable, never by the URL it holds.
     where = str(source).strip() if str(source or "").strip().startswith("env:") else describe_source(resolved)
     notes: list[str] = []
+    mapping_findings: list[dict] = []
     if mapping is not None:
         from .mapping import apply_mapping, load_mapping
 
         spec = load_mapping(mapping)
         raw_source = read_source(resolved, tables=spec.source_tables())
         raw_tables = {k: strings_only(v) for k, v in raw_source.tables.items()}
-        tables = apply_mapping(raw_tables, spec)
+        tables = apply_mapping(raw_tables, spec, findings=mapping_findings)
         sources = {}
         for t, df in tables.items():
             names = pd.unique(df["_source"]) if "_source" in df and len(df) else []
@@ -183,5 +184,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
                       freshness_days=freshness_days, sources=sources, where=where,
                       available=list(raw_source.tables))
+    if mapping_findings:
+        result.findings = pd.concat([pd.DataFrame(mapping_findings, columns=FINDING_COLUMNS), result.findings],
+                                    ignore_index=True)
     return JourneyData(result, lifecycle, source=where,
                        tz=tz, currency=str(cfg.get("currency", "USD")), notes=notes)

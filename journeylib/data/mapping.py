@@ -16,6 +16,7 @@ Format
 
     name: my-crm                       # optional, shown in messages
     description: ...                   # optional
+    ids: salesforce                    # optional: 15- and 18-character record ids brought to one form
     tables:
       opportunities:                   # a contract table ...
         from: [Opportunity, "Opportunity Report"]  # ... fed by the first of these source tables found
@@ -140,6 +141,7 @@ from ..yamlfile import read_yaml
 from .mapping_specs import (_EXTRA, _FALSE, _KINDS, _OPS, _PLACEHOLDER, _TRUE, ColumnMapping, Feed, _Coalesce, _Column,
                             _Const, _Ctx, _find_table, _hint, _key, _Lookup, _norm_value, _out_value, _quoted, _Rules,
                             _Spec, _Template, _Test)
+from .record_ids import ID_FORMATS
 
 __all__ = ["ColumnMapping", "Feed", "load_mapping", "apply_mapping", "preset_names", "PRESETS_DIR"]
 
@@ -302,7 +304,10 @@ class _Parser:
         return _Test("contains", re.compile(pattern))
 
     def mapping_file(self, data: Any, name: str, source: Path | None) -> ColumnMapping:
-        self.mapping("(top level)", data, {"name", "description", "tables"}, required=("tables",))
+        self.mapping("(top level)", data, {"name", "description", "tables", "ids"}, required=("tables",))
+        ids = data.get("ids")
+        if ids is not None and ids not in ID_FORMATS:
+            raise self.fail("ids", "unknown record-id form", ids, f"Known: {', '.join(ID_FORMATS)}")
         tables = data["tables"]
         if not isinstance(tables, dict) or not tables:
             raise self.fail("tables", "expected contract table names with their feeds", tables,
@@ -323,7 +328,7 @@ class _Parser:
         if not isinstance(name, str):
             raise self.fail("name", "expected text", name)
         description = data.get("description") or ""
-        return ColumnMapping(name=name, tables=ordered, source=source, description=str(description))
+        return ColumnMapping(name=name, tables=ordered, source=source, description=str(description), ids=ids)
 
     def feed(self, path: str, table: str, value: Any) -> Feed:
         self.mapping(path, value, {"from", "aliases", "columns", "description"}, required=("from", "columns"))
@@ -423,8 +428,17 @@ def _label(frame: pd.DataFrame, name: str) -> str:
     return name
 
 
-def apply_mapping(raw: Mapping[str, pd.DataFrame],
-                  mapping: "ColumnMapping | str | Path | dict") -> dict[str, pd.DataFrame]:
+def _default_finding(ctx: _Ctx, table: str, column: str, why: str, default: _Spec) -> dict:
+    """The finding for a column made from the mapping's default alone."""
+    shown = f"'{default.value}'" if isinstance(default, _Const) else "its default rule"
+    return {"table": table, "column": column, "code": "mapping_default", "severity": "info", "rows": len(ctx.frame),
+            "example_rows": "", "message": f"{ctx.label} -> {table}.{column}: {why}; every row takes the mapping's "
+                                           f"default ({shown})",
+            "suggestion": "export the missing table or column too, to get the real values"}
+
+
+def apply_mapping(raw: Mapping[str, pd.DataFrame], mapping: "ColumnMapping | str | Path | dict", *,
+                  findings: list[dict] | None = None) -> dict[str, pd.DataFrame]:
     """Map raw source tables to contract tables.
 
     Parameters
@@ -433,6 +447,11 @@ def apply_mapping(raw: Mapping[str, pd.DataFrame],
         Source table name (file stem, matched case-insensitively) -> its rows, values
         as text, with the provenance columns ``_source`` and ``_row`` (added when absent).
     mapping : ColumnMapping, or anything :func:`load_mapping` accepts
+    findings : list, optional
+        Receives one finding (a dict of ``journeylib.data.validate.FINDING_COLUMNS``)
+        per column made from its ``default:`` alone because what it reads is absent
+        from the export (e.g. an optional lookup table): the export loads, and the
+        report says what was assumed.
 
     Returns
     -------
@@ -463,12 +482,16 @@ def apply_mapping(raw: Mapping[str, pd.DataFrame],
             if name is None:
                 continue
             frame = _with_provenance(raw[name], name)
-            ctx = _Ctx(frame=frame, label=_label(frame, name), aliases=feed.aliases, raw=raw)
+            ctx = _Ctx(frame=frame, label=_label(frame, name), aliases=feed.aliases, raw=raw,
+                       ids=ID_FORMATS[spec.ids] if spec.ids else None)
             usable = []
             for col, col_spec in feed.columns.items():
                 missing = col_spec.missing(ctx)
                 if not missing:
                     usable.append(col)
+                    why = col_spec.fallback(ctx)
+                    if why and findings is not None:
+                        findings.append(_default_finding(ctx, table, col, why, col_spec.default))
                 elif contract.column(col).required:
                     problems.append(f"{ctx.label} -> {table}.{col} (required): " + "; ".join(missing))
             plan.append((feed, ctx, usable))
@@ -489,7 +512,12 @@ def apply_mapping(raw: Mapping[str, pd.DataFrame],
     for table, plan in plans.items():
         frames = []
         for feed, ctx, usable in plan:
-            data = {col: feed.columns[col].evaluate(ctx).to_numpy(dtype=object) for col in usable}
+            data = {}
+            for col in usable:
+                values = feed.columns[col].evaluate(ctx)
+                if ctx.ids is not None and TABLES[table].column(col).kind == "id":
+                    values = ctx.ids(values)
+                data[col] = values.to_numpy(dtype=object)
             data[SOURCE_COL] = ctx.frame[SOURCE_COL].to_numpy()
             data[ROW_COL] = ctx.frame[ROW_COL].to_numpy()
             frames.append(data)

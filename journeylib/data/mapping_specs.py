@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,7 @@ class _Ctx:
     label: str
     aliases: dict[str, list[str]]
     raw: Mapping[str, pd.DataFrame]
+    ids: Callable[[pd.Series], pd.Series] | None = None  # one form for record ids (the mapping's ``ids:``)
     headers: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -151,7 +152,19 @@ class _Spec:
     default: _Spec | None = None
 
     def missing(self, ctx: _Ctx) -> list[str]:
-        return self._missing(ctx) + (self.default.missing(ctx) if self.default is not None else [])
+        """What the source lacks for this spec; nothing when a usable ``default`` stands in (:meth:`fallback`)."""
+        own = self._missing(ctx)
+        if self.default is None:
+            return own
+        fallback = self.default.missing(ctx)
+        return [] if own and not fallback else own + fallback
+
+    def fallback(self, ctx: _Ctx) -> str:
+        """Why the ``default`` stands in for every row (the spec's own inputs are absent), or ""."""
+        if self.default is None:
+            return ""
+        own = self._missing(ctx)
+        return "; ".join(own) if own and not self.default.missing(ctx) else ""
 
     def _missing(self, ctx: _Ctx) -> list[str]:
         raise NotImplementedError
@@ -160,6 +173,8 @@ class _Spec:
         raise NotImplementedError
 
     def evaluate(self, ctx: _Ctx) -> pd.Series:
+        if self.fallback(ctx):
+            return self.default.evaluate(ctx)
         s = _objects(self.compute(ctx).to_numpy(dtype=object), ctx.frame.index)
         if self.values is None and self.default is None:
             return s
@@ -244,12 +259,14 @@ class _Lookup(_Spec):
         headers = _headers(table)
         key_col = next(headers[_key(n)] for n in self.key if _key(n) in headers)
         take_col = next(headers[_key(n)] for n in self.take if _key(n) in headers)
-        keys = table[key_col].map(_strip, na_action="ignore").to_numpy(dtype=object)
+        keys = table[key_col].map(_strip, na_action="ignore")
+        keys = (ctx.ids(keys) if ctx.ids is not None else keys).to_numpy(dtype=object)
         usable = ~pd.isna(keys)
         found = pd.Series(table[take_col].to_numpy(dtype=object)[usable], index=pd.Index(keys[usable], dtype=object),
                           dtype=object)
         found = found[~found.index.duplicated(keep="first")]
-        on = self.on.evaluate(ctx).map(_strip, na_action="ignore").to_numpy(dtype=object)
+        on = self.on.evaluate(ctx).map(_strip, na_action="ignore")
+        on = (ctx.ids(on) if ctx.ids is not None else on).to_numpy(dtype=object)
         out = np.full(len(on), None, dtype=object)
         hit = ~pd.isna(on) & pd.Index(on, dtype=object).isin(found.index)
         if hit.any():
@@ -379,12 +396,16 @@ class ColumnMapping:
     source : Path or None
         The YAML file it came from (None for a dict).
     description : str
+    ids : str or None
+        The CRM whose record-id forms are brought to one (``"salesforce"``: 15-character
+        ids to 18, see :mod:`journeylib.data.record_ids`) in id columns and look-up keys.
     """
 
     name: str
     tables: dict[str, list[Feed]]
     source: Path | None = None
     description: str = ""
+    ids: str | None = None
 
     def source_tables(self) -> set[str]:
         """The raw table names the mapping reads (feeds and lookups, every alternative)."""
