@@ -132,9 +132,32 @@ def test_set_aside_accounts_cascade_to_their_rows(make_source):
     data = _load(make_source(accounts=acc, touchpoints=tp2, contacts=contacts))
     assert _reasons(data, "accounts") == {2: "bad_timestamp"}
     assert _reasons(data, "contacts") == {1: "unknown_account"}
-    assert _reasons(data, "touchpoints") == {1: "unknown_contact"}  # its contact was set aside
+    # its contact was set aside, its account is in use: the touchpoint stays, at account level
+    assert _reasons(data, "touchpoints") == {}
+    assert data.touchpoints["contact_id"].isna().all() and len(data.touchpoints) == 2
     data = _load(make_source(accounts=acc, touchpoints=tp))
     assert _reasons(data, "touchpoints") == {2: "unknown_account"}
+
+
+def test_a_touch_by_an_unknown_contact_of_a_known_account_is_kept_at_account_level(make_source):
+    contacts = "contact_id,account_id\nC1,A1\n"
+    tp = ("event_id,account_id,timestamp,touchpoint,contact_id\n"
+          "E1,A1,2026-10-01,demo,C1\n"      # known contact
+          "E2,A1,2026-10-02,demo,C9\n"      # unknown contact, known account: kept, contact cleared
+          "E3,A9,2026-10-03,demo,C9\n"      # unknown account: set aside (for both)
+          "E4,A2,2026-10-04,webinar,C8\n")  # unknown contact, known account: kept
+    surveys = "account_id,date,kind,score,contact_id\nA1,2026-10-05,nps,9,C7\n"
+    data = _load(make_source(contacts=contacts, touchpoints=tp, surveys=surveys))
+    assert _reasons(data, "touchpoints") == {3: "unknown_account;unknown_contact"}
+    kept = data.touchpoints.set_index("event_id")["contact_id"]
+    assert kept.to_dict() == {"E1": "C1", "E2": None, "E4": None}
+    assert data.surveys["contact_id"].isna().all() and len(data.surveys) == 1
+    f = data.report().findings.set_index(["table", "code"])
+    assert f.loc[("touchpoints", "contact_cleared"), "rows"] == 2
+    assert f.loc[("touchpoints", "contact_cleared"), "example_rows"] == "2, 4"
+    assert f.loc[("surveys", "contact_cleared"), "rows"] == 1
+    counts = data.report().counts.set_index("table")
+    assert counts.loc["touchpoints", ["rows_read", "rows_used", "rows_set_aside"]].tolist() == [4, 3, 1]
 
 
 def test_rows_after_as_of_are_out_of_window_and_later_values_are_cut(make_source):

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
-from ..schema import (CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES, TOUCHPOINT,
-                      Column, Table)
+from ..schema import (ACCOUNT_ID, CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
+                      TOUCHPOINT, Column, Table)
 from ..stages import Lifecycle
 from .timeparse import as_of_cutoff, parse_times
 
@@ -59,6 +59,7 @@ SUGGESTIONS = {
     "duplicate_row": "the first copy is kept; deduplicate the export",
     "unknown_account": "export every account the other tables refer to (or it was itself set aside: see accounts)",
     "unknown_contact": "export every contact the other tables refer to (or it was itself set aside: see contacts)",
+    "contact_cleared": "export every contact the touchpoints refer to, to keep who was engaged",
     "unknown_opportunity": "export every opportunity the leads refer to",
     "unknown_stage": "use a stage id or label of the lifecycle, or leave stage empty to map by touchpoint",
     "unmapped_touchpoint": "add the touchpoint name to the 'touchpoints:' section of your stage file",
@@ -358,6 +359,17 @@ def _references(w: _Work, used_keys: dict[str, set], late_keys: dict[str, set]) 
                 typed.loc[clear, col.name] = None
             continue
         code = _REF_CODE[ref]
+        if ref == "contacts" and ACCOUNT_ID in typed and "accounts" in used_keys:
+            # B2B: a touch by an unknown person of a known account still belongs to the account
+            at_account = present & ~known & ~late & typed[ACCOUNT_ID].isin(used_keys["accounts"])
+            n = int(at_account.sum())
+            if n:
+                w.info.append(_finding(w.name, col.name, "contact_cleared", "warning", n, at_account.to_numpy(), w.raw,
+                                       f"{n} row(s) name a contact that is not in contacts but an account that is: "
+                                       "kept at account level, contact cleared"))
+                typed.loc[at_account, col.name] = None
+                values, present = typed[col.name], typed[col.name].notna()
+                known = values.isin(used_keys[ref])
         orphan = (present & ~known & ~late).to_numpy()
         probs.add(code, col.name, orphan, lambda m: f"{col.name} " + _quote(values[m]) + f" is not in {ref}")
         after = (present & late).to_numpy()
