@@ -33,11 +33,17 @@ def test_validate_strict_exit_1_only_on_error_rows(make_source, capsys):
 
 def test_validate_json(make_source, capsys):
     bad = make_source(touchpoints="account_id,timestamp,touchpoint\nA1,2026-10-01,webinr\n")
-    assert main(["validate", str(bad), "--as-of", "2026-10-31", "--json"]) == 0
+    # every touchpoint set aside: the data is unusable (exit 3), and the JSON report says why
+    assert main(["validate", str(bad), "--as-of", "2026-10-31", "--json"]) == 3
     report = json.loads(capsys.readouterr().out)
     tp = [t for t in report["tables"] if t["table"] == "touchpoints"][0]
     assert (tp["rows_read"], tp["rows_used"], tp["rows_set_aside"]) == (1, 0, 1)
     assert report["unmapped_touchpoints"] == [{"touchpoint": "webinr", "rows": 1, "closest": "webinar"}]
+    assert report["unusable"] == ["touchpoints"]
+    first = report["findings"][0]
+    assert (first["code"], first["severity"]) == ("likely_cause", "error")
+    assert "fit no stage of the lifecycle; the most frequent: 'webinr' (1)" in first["message"]
+    assert first["suggestion"].startswith("write a stage file for them: journey stages init SOURCE")
 
 
 def test_data_unusable_exit_3_without_traceback(make_source):

@@ -88,3 +88,82 @@ def test_a_missing_optional_lookup_table_falls_back_to_the_presets_default(tmp_p
     full_members = full.touchpoints[full.touchpoints["event_id"].str.startswith("00v")]
     assert sorted(full_members["event_id"]) == sorted(members["event_id"]) and len(members) == 5
     assert set(full_members["touchpoint"]) != {"website_visit"}
+
+
+# ----------------------------------------------------------------------------- a diagnosis, not a silent success
+def _first(data):
+    findings = data.report().findings
+    assert findings.iloc[0]["code"] == "likely_cause", findings[["table", "code"]]
+    return findings.iloc[0]
+
+
+def test_mixed_id_forms_are_named_as_the_likely_cause():
+    preset = load_mapping("salesforce")
+    preset.ids = None
+    with pytest.warns(journeylib.FreshnessWarning):
+        data = journeylib.load(MIXED, mapping=preset, as_of="2024-06-30")
+    causes = data.report().findings.query("code == 'likely_cause'").set_index("table")
+    assert list(causes.index[:2]) == ["touchpoints", "opportunities"]  # first, in the order of the tables
+    assert "ids are in two forms" in causes.loc["touchpoints", "message"]
+    first = causes.loc["opportunities"]
+    assert first["severity"] == "warning"
+    assert first["message"].startswith("3 of 3 opportunities rows set aside (3 for unknown_account): likely cause: the "
+                                       "ids are in two forms: Salesforce's 15-character ids")
+    assert "--mapping salesforce" in first["suggestion"]
+    text = str(data.report())
+    assert text.index("Likely cause (opportunities)") < text.index("Tables")
+
+
+def test_a_clickstream_whose_names_fit_no_stage_is_unusable_and_names_its_top_touchpoints(make_source, tmp_path):
+    rows = ["account_id,timestamp,touchpoint"] + [f"A{i % 3 + 1},2026-10-{i % 28 + 1:02d},page_view:/pricing"
+                                                  for i in range(7)]
+    rows += [f"A1,2026-10-{i + 1:02d},signup_started" for i in range(3)] + ["A2,2026-10-05,Trial Expired"]
+    src = make_source(touchpoints="\n".join(rows) + "\n")
+    data = journeylib.load(src, as_of="2026-10-31")
+    report = data.report()
+    assert report.unusable == ["touchpoints"] and report.exit_code() == 3
+    first = _first(data)
+    assert first["severity"] == "error" and first["rows"] == 11
+    assert ("likely cause: the touchpoint names fit no stage of the lifecycle; the most frequent: "
+            "'page_view:/pricing' (7), 'signup_started' (3), 'Trial Expired' (1)") in first["message"]
+    assert "DATA UNUSABLE: no usable row in touchpoints" in str(report)
+
+
+@pytest.mark.parametrize("accounts, touchpoints, cause", [
+    ("account_id,name\n0042,Acme\n0077,Beta\n",
+     "account_id,timestamp,touchpoint\n42,2026-10-01,webinar\n77,2026-10-02,demo\n",
+     "differ in leading zeros"),
+    ("account_id,name\nACC-1,Acme\nACC-2,Beta\n",
+     "account_id,timestamp,touchpoint\nacc-1,2026-10-01,webinar\nacc-2 ,2026-10-02,demo\nacc-1,2026-10-03,demo\n",
+     "differ from the accounts ids only in upper/lower case or spaces"),
+    ("account_id,name\nA1,Acme\n",
+     "account_id,timestamp,touchpoint\nB7,2026-10-29,webinar\nB8,2026-10-30,demo\nA1,2026-10-31,demo\n",
+     "accounts holds none of these account_id values (e.g. 'B7', 'B8')"),
+])
+def test_unknown_accounts_get_the_cause_their_ids_show(make_source, accounts, touchpoints, cause):
+    data = journeylib.load(make_source(accounts=accounts, touchpoints=touchpoints), as_of="2026-10-31")
+    assert cause in _first(data)["message"]
+
+
+def test_a_day_first_column_read_without_dayfirst_is_named_with_the_setting_that_reads_it(make_source):
+    """31/10/2026 can only be day first; 03/10/2026 was then read as 10 March: a date-order finding, not silence."""
+    tp = "account_id,timestamp,touchpoint\nA1,31/10/2026,webinar\nA2,03/10/2026,demo\nA3,10/07/2026,demo\n"
+    data = journeylib.load(make_source(touchpoints=tp), as_of="2026-10-31")
+    f = data.report().findings.set_index(["table", "column", "code"]).loc[("touchpoints", "timestamp", "date_order")]
+    assert (f["severity"], f["rows"], f["example_rows"]) == ("warning", 2, "2, 3")
+    assert "can only be read day first, so 2 ambiguous date(s) such as '03/10/2026'" in f["message"]
+    assert "dayfirst: true" in f["suggestion"]
+    fixed = journeylib.load(make_source(touchpoints=tp), as_of="2026-10-31", dayfirst=True)
+    assert "date_order" not in set(fixed.report().findings["code"])
+    assert fixed.touchpoints.set_index("account_id")["timestamp"].dt.strftime("%Y-%m-%d").to_dict() == {
+        "A1": "2026-10-31", "A2": "2026-10-03", "A3": "2026-07-10"}
+
+
+def test_unreadable_timestamps_are_named_with_the_forms_that_are_read(make_source):
+    tp = ("account_id,timestamp,touchpoint\nA1,last tuesday,webinar\nA2,soon,demo\nA3,Q3,demo\n"
+          "A1,2026-10-30,demo\n")
+    data = journeylib.load(make_source(touchpoints=tp), as_of="2026-10-31")
+    first = _first(data)
+    assert "the timestamp values are in a form that is not read as a time (e.g. 'last tuesday', 'soon', 'Q3')" \
+        in first["message"]
+    assert "ISO 8601" in first["suggestion"]

@@ -12,6 +12,7 @@ from ..checks import given
 from ..errors import ParameterError, did_you_mean
 from ..schema import TABLES
 from ..stages import Lifecycle, load_lifecycle
+from .diagnosis import diagnose
 from .read import choose_source, describe_source, read_source, resolve_source, strings_only
 from .report import LoadReport
 from .validate import FINDING_COLUMNS, ValidationResult, validate
@@ -184,8 +185,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
                       freshness_days=freshness_days, sources=sources, where=where,
                       available=list(raw_source.tables))
-    if mapping_findings:
-        result.findings = pd.concat([pd.DataFrame(mapping_findings, columns=FINDING_COLUMNS), result.findings],
-                                    ignore_index=True)
+    first = diagnose(result) + mapping_findings  # the likely causes lead the findings
+    if first:
+        result.findings = pd.concat([pd.DataFrame(first, columns=FINDING_COLUMNS), result.findings], ignore_index=True)
     return JourneyData(result, lifecycle, source=where,
                        tz=tz, currency=str(cfg.get("currency", "USD")), notes=notes)

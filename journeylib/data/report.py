@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..schema import TABLES
+
 __all__ = ["LoadReport"]
 
 
@@ -51,13 +53,24 @@ class LoadReport:
         return int(self.counts["errors"].sum())
 
     @property
+    def unusable(self) -> list[str]:
+        """Required tables with no usable row: the data cannot be analysed (exit code 3)."""
+        required = {name for name, spec in TABLES.items() if spec.required}
+        c = self.counts
+        missing = required - set(c["table"])
+        return sorted(missing | set(c.loc[c["table"].isin(required) & (c["rows_used"] == 0), "table"]))
+
+    @property
     def balanced(self) -> bool:
         """rows read = rows used + rows set aside, for every table."""
         c = self.counts
         return bool((c["rows_read"] == c["rows_used"] + c["rows_set_aside"]).all())
 
     def exit_code(self, strict: bool = False) -> int:
-        """0, or 1 when ``strict`` and any row was set aside as an error."""
+        """3 when a required table has no usable row; else 1 when ``strict`` and any row was set aside as an
+        error; else 0."""
+        if self.unusable:
+            return 3
         return 1 if strict and self.error_rows > 0 else 0
 
     def to_dict(self) -> dict:
@@ -66,6 +79,7 @@ class LoadReport:
             "as_of": str(self.as_of.date()),
             "as_of_inferred": self.as_of_inferred,
             "balanced": self.balanced,
+            "unusable": self.unusable,
             "tables": self.counts.to_dict(orient="records"),
             "findings": self.findings.to_dict(orient="records"),
             "unmapped_touchpoints": self.unmapped.to_dict(orient="records"),
@@ -77,7 +91,12 @@ class LoadReport:
 
     def __str__(self) -> str:
         as_of = f"{self.as_of.date()}" + (" (taken from the data)" if self.as_of_inferred else "")
-        parts = [f"Source: {self.source}", f"As of:  {as_of}", "", "Tables", _text_table(self.counts)]
+        parts = [f"Source: {self.source}", f"As of:  {as_of}"]
+        if self.unusable:
+            parts.append(f"DATA UNUSABLE: no usable row in {', '.join(self.unusable)}")
+        for f in self.findings[self.findings["code"] == "likely_cause"].itertuples(index=False):
+            parts += [f"Likely cause ({f.table}): {f.message}", f"  -> {f.suggestion}"]
+        parts += ["", "Tables", _text_table(self.counts)]
         problems = self.findings[self.findings["severity"] != "info"]
         parts += ["", "Findings", _text_table(problems[["table", "column", "code", "severity", "rows", "example_rows"]])]
         if not problems.empty:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..checks import check_date
 
-__all__ = ["parse_times", "as_of_cutoff"]
+__all__ = ["parse_times", "as_of_cutoff", "date_order_conflict"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -36,6 +36,27 @@ def _epoch(values: pd.Series) -> pd.Series:
     if ok.any():
         out[ok] = pd.to_datetime((seconds[ok] * 1e6).round().astype("int64"), unit="us", utc=True)
     return out
+
+
+_SLASH_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"
+
+
+def date_order_conflict(values: pd.Series, dayfirst: bool) -> np.ndarray:
+    """Values read in the wrong day/month order: ambiguous ``03/04/2026`` dates in a column
+    whose other dates can only be read the other way (``31/10/2026`` is day-first).
+
+    ``dateutil`` reads an impossible month as a day (``31/10/2026`` is 31 October even without
+    ``dayfirst``), so a day-first column loaded without ``dayfirst`` mixes two orders silently:
+    these are the values that took the wrong one. Empty when the column shows one order.
+    """
+    text = values.astype("string")
+    parts = text.str.extract(_SLASH_DATE)
+    first, second = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
+    ambiguous = ((first <= 12) & (second <= 12) & (first != second)).fillna(False).to_numpy(dtype=bool)
+    other_order = ((second > 12) if dayfirst else (first > 12)).fillna(False)
+    if not other_order.any():
+        return np.zeros(len(values), dtype=bool)
+    return ambiguous
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:

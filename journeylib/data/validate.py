@@ -35,7 +35,7 @@ from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
 from ..schema import (ACCOUNT_ID, CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
                       TOUCHPOINT, Column, Table)
 from ..stages import Lifecycle
-from .timeparse import as_of_cutoff, parse_times
+from .timeparse import as_of_cutoff, date_order_conflict, parse_times
 
 __all__ = ["validate", "check_structure", "ValidationResult", "QUARANTINE_COLUMNS", "FINDING_COLUMNS", "SUGGESTIONS"]
 
@@ -60,6 +60,7 @@ SUGGESTIONS = {
     "unknown_account": "export every account the other tables refer to (or it was itself set aside: see accounts)",
     "unknown_contact": "export every contact the other tables refer to (or it was itself set aside: see contacts)",
     "contact_cleared": "export every contact the touchpoints refer to, to keep who was engaged",
+    "date_order": "set dayfirst in journey.yml (dayfirst: true for 31/10/2026), or export ISO dates (2026-10-31)",
     "unknown_opportunity": "export every opportunity the leads refer to",
     "unknown_stage": "use a stage id or label of the lifecycle, or leave stage empty to map by touchpoint",
     "unmapped_touchpoint": "add the touchpoint name to the 'touchpoints:' section of your stage file",
@@ -274,6 +275,16 @@ def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Wor
     extra = [c for c in raw.columns if c not in typed.columns and c not in (SOURCE_COL, ROW_COL)]
     for c in extra:  # columns outside the contract are kept, as text
         typed[c] = _text(raw[c])
+    info = []
+    for col in spec.columns:
+        if col.kind == "time" and col.name in raw.columns:
+            wrong = date_order_conflict(raw[col.name], dayfirst)
+            if wrong.any():
+                n, example = int(wrong.sum()), str(raw[col.name][wrong].iloc[0]).strip()
+                info.append(_finding(name, col.name, "date_order", "warning", n, wrong, raw,
+                                     f"{col.name} holds dates that can only be read "
+                                     f"{'month' if dayfirst else 'day'} first, so {n} ambiguous date(s) such as "
+                                     f"'{example}' were probably read in the wrong order"))
     for start, end in spec.intervals:
         if start in typed and end in typed:
             bad = (typed[end] < typed[start]).to_numpy()
@@ -287,7 +298,7 @@ def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Wor
         probs.add("out_of_range", "score", bad,
                   lambda m: "score " + typed["score"][m].astype(str) + " is outside " + typed["kind"][m].astype(str)
                   + "'s range " + lo[m].map("{:g}".format) + "-" + hi[m].map("{:g}".format))
-    return _Work(name, spec, raw, typed, probs, [])
+    return _Work(name, spec, raw, typed, probs, info)
 
 
 def _window(w: _Work, cutoff: pd.Timestamp) -> None:
