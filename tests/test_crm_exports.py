@@ -167,3 +167,14 @@ def test_unreadable_timestamps_are_named_with_the_forms_that_are_read(make_sourc
     assert "the timestamp values are in a form that is not read as a time (e.g. 'last tuesday', 'soon', 'Q3')" \
         in first["message"]
     assert "ISO 8601" in first["suggestion"]
+
+
+def test_a_review_of_unusable_data_stops_with_the_likely_cause(make_source, tmp_path):
+    from journeylib import review
+    from journeylib.errors import JourneyDataError
+
+    src = make_source(touchpoints="account_id,timestamp,touchpoint\nA1,2026-10-01,page_view\nA2,2026-10-02,page_view\n")
+    with pytest.raises(JourneyDataError, match=r"data unusable: no usable row in touchpoints\n  - 2 of 2 touchpoints "
+                                               r"rows set aside .*'page_view' \(2\).*journey stages init"):
+        review.run_review(month="2026-10", data=str(src), out=tmp_path / "reports", progress=False)
+    assert not (tmp_path / "reports" / "2026-10").exists()

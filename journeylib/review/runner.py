@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..checks import given
-from ..errors import JourneyWarning, ParameterError, did_you_mean, mask_secrets
+from ..errors import JourneyDataError, JourneyWarning, ParameterError, did_you_mean, mask_secrets
 from ..widgets import HEADLESS_ENV
 from .record import _atomic_write, _json_value
 
@@ -208,6 +208,11 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
             month = last_complete_month(load(data_param, config=cfg).as_of)
         as_of = str(month_end(month).date())
         journey = load(data_param, as_of=as_of, config=cfg)
+    report = journey.report()
+    if report.unusable:  # nothing to review: say why instead of failing every notebook
+        causes = [f"{f.message}; {f.suggestion}" for f in report.findings.itertuples() if f.code == "likely_cause"]
+        raise JourneyDataError(f"data unusable: no usable row in {', '.join(report.unusable)}"
+                               + "".join(f"\n  - {c}" for c in causes) + "\nRun journey validate for the full report.")
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
