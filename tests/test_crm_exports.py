@@ -178,3 +178,18 @@ def test_a_review_of_unusable_data_stops_with_the_likely_cause(make_source, tmp_
                                                r"rows set aside .*'page_view' \(2\).*journey stages init"):
         review.run_review(month="2026-10", data=str(src), out=tmp_path / "reports", progress=False)
     assert not (tmp_path / "reports" / "2026-10").exists()
+
+
+def test_the_quarantine_keeps_the_exports_own_column_names_and_values():
+    import json
+
+    data = journeylib.load(SALESFORCE, mapping="salesforce", as_of="2025-05-20")
+    q = data.quarantine.set_index(["source", "row"])
+    task = json.loads(q.loc[("Task.csv", 4), "values"])
+    raw = pd.read_csv(SALESFORCE / "Task.csv", dtype=str, keep_default_na=False).iloc[3]
+    assert list(task) == list(raw.index)  # the export's headers, in its order (no _source, no contract names)
+    assert task["Id"] == raw["Id"] == "00T5g00000TkX01AAB" and task["Subject"] == "Email: intro"
+    assert task["AccountId"] is None and raw["AccountId"] == ""  # empty in the export: null
+    member = json.loads(q.loc[("CampaignMember.csv", 5), "values"])
+    assert set(member) == {"Id", "CampaignId", "ContactId", "LeadId", "Status", "HasResponded", "CreatedDate",
+                           "FirstRespondedDate"}

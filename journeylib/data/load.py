@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 from ..config import load_config
 from ..checks import given
 from ..errors import ParameterError, did_you_mean
-from ..schema import TABLES
+from ..schema import ROW_COL, SOURCE_COL, TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .diagnosis import diagnose
 from .read import choose_source, describe_source, read_source, resolve_source, strings_only
@@ -103,6 +104,20 @@ def _match_contract_names(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Da
     return tables, unused
 
 
+def _export_values(quarantine: pd.DataFrame, raw_tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """Each set-aside row as the export wrote it (its own column names and text), found by source and row."""
+    by_source = {str(frame[SOURCE_COL].iloc[0]): frame.set_index(ROW_COL) for frame in raw_tables.values()
+                 if len(frame) and SOURCE_COL in frame}
+    out = quarantine["values"].copy()
+    for i, (source, row) in enumerate(zip(quarantine["source"], quarantine["row"])):
+        frame = by_source.get(str(source))
+        if frame is not None and row in frame.index:
+            original = frame.loc[row].drop(labels=[SOURCE_COL], errors="ignore")
+            out.iloc[i] = json.dumps({str(k): (None if pd.isna(v) else v) for k, v in original.items()},
+                                     ensure_ascii=False, default=str)
+    return out
+
+
 def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stages: Any = None, as_of: Any = None,
          tz: str | None = None, config: Any = None, dayfirst: bool | None = None,
          freshness_days: int | None = None) -> JourneyData:
@@ -186,6 +201,8 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
                       freshness_days=freshness_days, sources=sources, where=where,
                       available=list(raw_source.tables))
     first = diagnose(result) + mapping_findings  # the likely causes lead the findings
+    if mapping is not None and len(result.quarantine):
+        result.quarantine["values"] = _export_values(result.quarantine, raw_tables)
     if first:
         result.findings = pd.concat([pd.DataFrame(first, columns=FINDING_COLUMNS), result.findings], ignore_index=True)
     return JourneyData(result, lifecycle, source=where,
