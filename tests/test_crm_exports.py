@@ -193,3 +193,20 @@ def test_the_quarantine_keeps_the_exports_own_column_names_and_values():
     member = json.loads(q.loc[("CampaignMember.csv", 5), "values"])
     assert set(member) == {"Id", "CampaignId", "ContactId", "LeadId", "Status", "HasResponded", "CreatedDate",
                            "FirstRespondedDate"}
+
+
+def test_an_event_export_alone_is_enough_to_see_paths(tmp_path):
+    from journeylib import paths
+    from tests.conftest import write_source
+
+    tp = ("account_id,timestamp,touchpoint\nA1,2026-10-01,webinar\nA1,2026-10-05,demo\n B2 ,2026-10-03,webinar\n"
+          ",2026-10-04,webinar\nA3,2026-10-30,pricing_page_visit\n")
+    data = journeylib.load(write_source(tmp_path / "events", {"touchpoints": tp}), as_of="2026-10-31")
+    assert sorted(data.accounts["account_id"]) == ["A1", "A3", "B2"]
+    counts = data.report().counts.set_index("table")
+    assert counts.loc["accounts", ["source", "rows_read", "rows_used"]].tolist() == ["(derived from touchpoints)", 3, 3]
+    assert counts.loc["touchpoints", ["rows_read", "rows_used", "rows_set_aside"]].tolist() == [5, 4, 1]  # no account
+    f = data.report().findings.set_index("code").loc["accounts_derived"]
+    assert f["rows"] == 3 and "no accounts table: 3 accounts derived" in f["message"]
+    assert paths.journeys(data).set_index("journey_id")["path"].to_dict() == {
+        "A1": "research > consideration", "A3": "research", "B2": "research"}

@@ -11,7 +11,7 @@ import pandas as pd
 from ..config import load_config
 from ..checks import given
 from ..errors import ParameterError, did_you_mean
-from ..schema import ROW_COL, SOURCE_COL, TABLES
+from ..schema import ACCOUNT_ID, ROW_COL, SOURCE_COL, TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .diagnosis import diagnose
 from .read import choose_source, describe_source, read_source, resolve_source, strings_only
@@ -102,6 +102,28 @@ def _match_contract_names(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Da
     tables = {t: raw[lowered[t]] for t in TABLES if t in lowered}
     unused = [name for name in raw if name.lower() not in TABLES]
     return tables, unused
+
+
+DERIVED_ACCOUNTS = "(derived from touchpoints)"
+
+
+def _derive_accounts(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> dict | None:
+    """Without an accounts table, one account per distinct ``touchpoints.account_id``: an event export alone
+    is enough to see paths. Returns the finding that says so (None when nothing was derived)."""
+    tp = tables.get("touchpoints")
+    if tables.get("accounts") is not None or tp is None or ACCOUNT_ID not in tp.columns:
+        return None
+    ids = tp[ACCOUNT_ID].map(lambda v: str(v).strip() if pd.notna(v) and str(v).strip() else None).dropna()
+    ids = pd.unique(ids)
+    tables["accounts"] = pd.DataFrame({ACCOUNT_ID: pd.Series(ids, dtype=object), SOURCE_COL: DERIVED_ACCOUNTS,
+                                       ROW_COL: range(1, len(ids) + 1)})
+    sources["accounts"] = DERIVED_ACCOUNTS
+    return {"table": "accounts", "column": ACCOUNT_ID, "code": "accounts_derived", "severity": "info",
+            "rows": len(ids), "example_rows": "",
+            "message": f"no accounts table: {len(ids):,} accounts derived from the touchpoints' account_id; they "
+                       "have no name, industry, size, region or plan, so persona, firmographic and plan "
+                       "analyses say what they lack",
+            "suggestion": "export the accounts (or companies) table too"}
 
 
 def _export_values(quarantine: pd.DataFrame, raw_tables: dict[str, pd.DataFrame]) -> pd.Series:
@@ -197,6 +219,9 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
         if unused:
             notes.append(f"not part of the data contract, not used: {', '.join(sorted(unused))}")
     notes = raw_source.notes + notes
+    derived = _derive_accounts(tables, sources)
+    if derived:
+        mapping_findings.append(derived)
     result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
                       freshness_days=freshness_days, sources=sources, where=where,
                       available=list(raw_source.tables))
