@@ -1,4 +1,4 @@
-"""The ``journey`` command line: ``validate``, ``synth``, ``review``.
+"""The ``journey`` command line: ``validate``, ``synth``, ``review``, ``stages init``.
 
 Exit codes (all commands): 0 success; 1 success with findings under ``--strict``;
 2 command-line usage error; 3 data unusable; 4 a notebook of the review failed.
@@ -73,6 +73,38 @@ def _cmd_review(args) -> int:
     return EXIT_NOTEBOOK if result.failed else EXIT_OK
 
 
+def _cmd_stages_init(args) -> int:
+    import shlex
+
+    from .data.stage_starter import stage_starter, starter_summary
+
+    out = Path(args.out) if args.out else None
+    exists = f"--out {out} already exists; give --force to overwrite it, or another file name"
+    if out is not None and out.is_dir():
+        raise ParameterError(f"--out {out} is a folder; give a file name such as {out / 'stages.yml'}")
+    if out is not None and out.exists() and not args.force:  # before reading the data
+        raise ParameterError(exists)
+    text, table = stage_starter(args.source, mapping=args.mapping, config=_config_path(args))
+    summary = starter_summary(table)
+    if out is None:  # the file on stdout, the summary on stderr: `journey stages init SRC > stages.yml` works
+        sys.stdout.write(text)
+        print(summary, file=sys.stderr)
+        return EXIT_OK
+    try:
+        with open(out, "w" if args.force else "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:  # created since the check above
+        raise ParameterError(exists) from None
+    except OSError as exc:
+        raise ParameterError(f"--out {out}: cannot write the stage file ({exc.strerror})") from None
+    command = ["journey", "validate", args.source, "--stages", str(out)]
+    for flag, value in (("--mapping", args.mapping), ("--config", args.config)):
+        if value:
+            command += [flag, value]
+    print(f"{summary} Wrote {out}; edit it, then check it with: {shlex.join(command)}")
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage errors: exit 2 with the usage line, no traceback
         self.print_usage(sys.stderr)
@@ -81,7 +113,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="journey", description="B2B customer-journey analysis: validate data, make sample data, "
-                                            "run the monthly review.")
+                                            "run the monthly review, start a stage file.")
     p.add_argument("--version", action="version", version=f"journeylib {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True)
 
@@ -116,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep contact names and e-mails in the deck (default: redacted)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_review)
+
+    st = sub.add_parser("stages", help="stage files: the lifecycle and the touchpoint -> stage mapping")
+    st_sub = st.add_subparsers(dest="stages_command", metavar="{init}", parser_class=_Parser, required=True)
+    si = st_sub.add_parser("init", help="write a starter stage file: every touchpoint name, its count and a "
+                                        "guessed stage")
+    si.add_argument("source", help="folder of CSV/Parquet files, DuckDB file, database URL, or env:VAR")
+    si.add_argument("--mapping", help="column mapping YAML or preset (salesforce, hubspot)")
+    si.add_argument("--config", help="journey.yml (default: ./journey.yml if present)")
+    si.add_argument("--out", help="write the stage file here (default: print it)")
+    si.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    si.set_defaults(func=_cmd_stages_init)
     return p
 
 

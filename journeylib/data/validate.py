@@ -63,7 +63,8 @@ SUGGESTIONS = {
     "date_order": "set dayfirst in journey.yml (dayfirst: true for 31/10/2026), or export ISO dates (2026-10-31)",
     "unknown_opportunity": "export every opportunity the leads refer to",
     "unknown_stage": "use a stage id or label of the lifecycle, or leave stage empty to map by touchpoint",
-    "unmapped_touchpoint": "add the touchpoint name to the 'touchpoints:' section of your stage file",
+    "unmapped_touchpoint": "add the touchpoint name to the 'touchpoints:' section of your stage file (journey stages "
+                           "init SOURCE writes a starter file with every name)",
     "out_of_window": "rows after as_of are not used; pass a later as_of to include them",
     "stale_data": "the export may be incomplete for recent weeks; re-export, or review an earlier month",
     "as_of_inferred": "pass as_of explicitly for reproducible results",
