@@ -210,3 +210,44 @@ def test_an_event_export_alone_is_enough_to_see_paths(tmp_path):
     assert f["rows"] == 3 and "no accounts table: 3 accounts derived" in f["message"]
     assert paths.journeys(data).set_index("journey_id")["path"].to_dict() == {
         "A1": "research > consideration", "A3": "research", "B2": "research"}
+
+
+# ----------------------------------------------------------------------------- HubSpot as it exports
+HUBSPOT_DATED = REPO / "tests" / "fixtures" / "hubspot_dated"
+
+
+def test_hubspot_dated_file_names_and_multi_valued_associations_load():
+    """HubSpot names exports hubspot-crm-exports-all-<object>-<date>.csv and joins several associated records
+    with ';' in 'Associated Company IDs' / 'Associated Contact IDs' (fixture written from its export format)."""
+    data = journeylib.load(HUBSPOT_DATED, mapping="hubspot", as_of="2026-10-31")
+    counts = data.report().counts.set_index("table")
+    # two deals exports: the latest date is read (its 8801 is won; the September file had it open)
+    assert counts.loc["opportunities", "source"] == "hubspot-crm-exports-all-deals-2026-10-31.csv"
+    assert data.opportunities.set_index("opportunity_id")["status"].to_dict() == {"8801": "won", "8802": "lost"}
+    # 8802 names two companies: the first
+    assert data.opportunities.set_index("opportunity_id").loc["8802", "account_id"] == "9001234502"
+    assert data.contacts.set_index("contact_id")["account_id"].to_dict() == {
+        "12051": "9001234501", "12052": "9001234501", "12053": "9001234502"}  # 12054: no company, set aside
+    tp = data.touchpoints.set_index("event_id")
+    # 30002 names two contacts and no company: the first contact, and its (first) company
+    assert tp.loc["30002", ["contact_id", "account_id"]].tolist() == ["12052", "9001234501"]
+    assert sorted(tp.index) == ["30001", "30002", "30004"]  # 30003: its contact has no company
+    f = data.report().findings
+    several = f[f["code"] == "several_values"].set_index(["table", "column"])["rows"].to_dict()
+    assert several == {("touchpoints", "account_id"): 1, ("touchpoints", "contact_id"): 1,
+                       ("contacts", "account_id"): 1, ("leads", "account_id"): 1, ("opportunities", "account_id"): 1}
+    assert counts["rows_read"].sum() == counts["rows_used"].sum() + counts["rows_set_aside"].sum()
+
+
+def test_a_table_name_pattern_picks_the_latest_dated_export():
+    from journeylib.data.mapping_specs import _find_table
+
+    raw = {"hubspot-crm-exports-all-deals-2026-09-30": None, "hubspot-crm-exports-all-deals-2026-10-31": None,
+           "contacts": None}
+    assert _find_table(["deals", "hubspot-crm-exports-*deal*"], raw) == "hubspot-crm-exports-all-deals-2026-10-31"
+    assert _find_table(["Contacts"], raw) == "contacts" and _find_table(["x-*"], raw) is None
+
+
+def test_split_must_name_a_separator():
+    with pytest.raises(MappingError, match=r"tables.accounts.columns.account_id.split: expected the separator"):
+        load_mapping({"tables": {"accounts": {"from": "A", "columns": {"account_id": {"column": "Id", "split": 3}}}}})

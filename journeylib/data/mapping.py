@@ -78,7 +78,18 @@ A **column spec** (the value of ``columns.<name>``) is one of:
 and ``template`` specs. ``values`` maps source values (matched case-insensitively,
 trimmed) to output values; ``null`` as an output means empty. A value not in the
 map is kept as it is, or replaced by ``default`` when one is given. ``default``
-also fills empty values.
+also fills empty values, and stands in for every row when what the spec reads is
+absent from the export (an optional look-up table, say): the load then reports a
+``mapping_default`` finding instead of failing.
+
+``split: ";"`` (on ``column``, ``coalesce`` and ``lookup`` specs) reads a value
+that lists several ids, as HubSpot's ``Associated Company IDs`` does
+(``"123;456"``): the first is used and the rows with several are counted in a
+``several_values`` finding.
+
+Table names in ``from`` (and look-up ``table``) may be patterns: ``*`` and ``?``
+match dated or prefixed file names (``hubspot-crm-exports-all-deals-*``); when
+several files match, the last in name order (the latest date) is used.
 
 Inside ``then`` and ``default`` a plain scalar is a literal value (``then: won``),
 and a dict is a spec (``then: {column: CloseDate}``).
@@ -204,12 +215,12 @@ class _Parser:
                             value, hint)
         kinds = [k for k in _KINDS if k in value]
         if len(kinds) != 1:
-            unknown = [k for k in value if k not in _KINDS and k not in ("values", "default")]
+            unknown = [k for k in value if k not in _KINDS and k not in ("values", "default", "split")]
             if unknown:
                 k = unknown[0]
-                hint = did_you_mean(str(k), _KINDS + ("values", "default"))
+                hint = did_you_mean(str(k), _KINDS + ("values", "default", "split"))
                 raise self.fail(f"{path}.{k}", f"unknown key '{k}'{hint}", None,
-                                f"A spec has exactly one of: {', '.join(_KINDS)} (plus values/default)")
+                                f"A spec has exactly one of: {', '.join(_KINDS)} (plus values/default/split)")
             raise self.fail(path, "a spec needs exactly one of " + ", ".join(_KINDS), value)
         kind = kinds[0]
         self.mapping(path, value, {kind} | _EXTRA[kind])
@@ -242,6 +253,11 @@ class _Parser:
             node.values = self.values(f"{path}.values", value["values"])
         if "default" in value:
             node.default = self.spec(f"{path}.default", value["default"], literal=True)
+        if "split" in value:
+            if not isinstance(value["split"], str) or not value["split"]:
+                raise self.fail(f"{path}.split", "expected the separator of a multi-valued column", value["split"],
+                                'E.g. split: ";" for "123;456"')
+            node.split = value["split"]
         return node
 
     def values(self, path: str, value: Any) -> dict[str, str | None]:
@@ -492,6 +508,15 @@ def apply_mapping(raw: Mapping[str, pd.DataFrame], mapping: "ColumnMapping | str
                     why = col_spec.fallback(ctx)
                     if why and findings is not None:
                         findings.append(_default_finding(ctx, table, col, why, col_spec.default))
+                    several = col_spec.several(ctx)
+                    if several and findings is not None:
+                        findings.append({
+                            "table": table, "column": col, "code": "several_values", "severity": "info",
+                            "rows": several, "example_rows": "",
+                            "message": f"{ctx.label} -> {table}.{col}: {several} row(s) list several values "
+                                       "(e.g. several associated records); the first of each is used",
+                            "suggestion": "export the primary association too (e.g. 'Associated Company IDs "
+                                          "(Primary)') to choose it"})
                 elif contract.column(col).required:
                     problems.append(f"{ctx.label} -> {table}.{col} (required): " + "; ".join(missing))
             plan.append((feed, ctx, usable))

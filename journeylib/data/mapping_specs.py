@@ -9,6 +9,7 @@ Internal to :mod:`journeylib.data`.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f"})
 _KINDS = ("column", "value", "coalesce", "lookup", "template", "rules")
 _EXTRA = {  # keys allowed beside each kind of spec
-    "column": {"values", "default"}, "coalesce": {"values", "default"}, "lookup": {"values", "default"},
-    "template": {"values", "default"}, "value": set(), "rules": {"default"},
+    "column": {"values", "default", "split"}, "coalesce": {"values", "default", "split"},
+    "lookup": {"values", "default", "split"}, "template": {"values", "default"}, "value": set(), "rules": {"default"},
 }
 _OPS = ("equals", "in", "contains", "startswith", "empty")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -135,11 +136,18 @@ def _headers(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _find_table(names: list[str], raw: Mapping[str, pd.DataFrame]) -> str | None:
+    """The first of ``names`` among the raw tables (case-insensitive); a name with ``*`` or ``?`` is a
+    pattern, for dated exports (``hubspot-crm-exports-all-deals-*``): the last match in name order, i.e.
+    the latest date."""
     keys: dict[str, str] = {}
     for name in raw:
         keys.setdefault(_key(name), name)
     for name in names:
-        if _key(name) in keys:
+        if any(c in name for c in "*?["):
+            hits = sorted(k for k in keys if fnmatch.fnmatchcase(k, _key(name)))
+            if hits:
+                return keys[hits[-1]]
+        elif _key(name) in keys:
             return keys[_key(name)]
     return None
 
@@ -150,6 +158,7 @@ class _Spec:
 
     values: dict[str, str | None] | None = None
     default: _Spec | None = None
+    split: str | None = None  # the value lists several (ids joined by this): the first is used
 
     def missing(self, ctx: _Ctx) -> list[str]:
         """What the source lacks for this spec; nothing when a usable ``default`` stands in (:meth:`fallback`)."""
@@ -158,6 +167,18 @@ class _Spec:
             return own
         fallback = self.default.missing(ctx)
         return [] if own and not fallback else own + fallback
+
+    def several_rows(self, ctx: _Ctx) -> np.ndarray:
+        """True on rows whose value lists more than one item (with ``split``)."""
+        if not self.split or self._missing(ctx):
+            return np.zeros(len(ctx.frame), dtype=bool)
+        raw = _objects(self.compute(ctx).to_numpy(dtype=object), ctx.frame.index)
+        return np.array([v is not None and sum(1 for p in str(v).split(self.split) if p.strip()) > 1
+                         for v in raw.to_numpy(dtype=object)], dtype=bool)
+
+    def several(self, ctx: _Ctx) -> int:
+        """Rows whose value lists several items, here or in the specs it takes values from."""
+        return int(self.several_rows(ctx).sum())
 
     def fallback(self, ctx: _Ctx) -> str:
         """Why the ``default`` stands in for every row (the spec's own inputs are absent), or ""."""
@@ -176,6 +197,9 @@ class _Spec:
         if self.fallback(ctx):
             return self.default.evaluate(ctx)
         s = _objects(self.compute(ctx).to_numpy(dtype=object), ctx.frame.index)
+        if self.split:
+            s = s.map(lambda v: next((p.strip() for p in str(v).split(self.split) if p.strip()), None),
+                      na_action="ignore")
         if self.values is None and self.default is None:
             return s
         out = s.to_numpy(dtype=object).copy()
@@ -225,15 +249,23 @@ class _Coalesce(_Spec):
 
     def compute(self, ctx):
         out = np.full(len(ctx.frame), None, dtype=object)
+        for item, take in self._sources(ctx):
+            out[take] = item.evaluate(ctx).to_numpy(dtype=object)[take]
+        return pd.Series(out, index=ctx.frame.index, dtype=object)
+
+    def _sources(self, ctx):
+        """(item, rows whose value it gives) for the items present, in order."""
         todo = np.ones(len(ctx.frame), dtype=bool)
         for item in self.items:
             if item.missing(ctx):
                 continue
-            s = item.evaluate(ctx)
-            take = todo & _norm(s).notna().to_numpy()
-            out[take] = s.to_numpy(dtype=object)[take]
+            take = todo & _norm(item.evaluate(ctx)).notna().to_numpy()
+            yield item, take
             todo &= ~take
-        return pd.Series(out, index=ctx.frame.index, dtype=object)
+
+    def several(self, ctx):
+        own = super().several(ctx)
+        return own + sum(int(item.several_rows(ctx)[take].sum()) for item, take in self._sources(ctx))
 
 
 class _Lookup(_Spec):

@@ -9,6 +9,7 @@ set-aside row can be traced back. Passwords never appear in messages: see
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import warnings
@@ -146,6 +147,11 @@ def _read_csv_encoded(path: Path, kw: dict, notes: list[str]) -> pd.DataFrame:
         return pd.read_csv(path, encoding="latin-1", **kw)
 
 
+def _is_wanted(name: str, wanted: set[str] | None) -> bool:
+    """Whether table ``name`` is among ``wanted`` (lower-case names or glob patterns such as ``deals-*``)."""
+    return wanted is None or any(fnmatch.fnmatchcase(name.lower(), w) for w in wanted)
+
+
 def _read_folder(folder: Path, wanted: set[str] | None) -> RawSource:
     files: dict[str, Path] = {}
     clashes: list[str] = []
@@ -172,7 +178,7 @@ def _read_folder(folder: Path, wanted: set[str] | None) -> RawSource:
     names: dict[str, str] = {}
     notes: list[str] = []
     for stem, path in files.items():
-        if wanted is not None and stem.lower() not in wanted:
+        if not _is_wanted(stem, wanted):
             continue
         if path.name.lower().endswith(".parquet"):
             try:
@@ -199,7 +205,7 @@ def _read_duckdb(path: Path, wanted: set[str] | None) -> RawSource:
         ).fetchall()]
         tables = {}
         for name in names:
-            if wanted is not None and name.lower() not in wanted:
+            if not _is_wanted(name, wanted):
                 continue
             df = con.execute(f'select * from "{name}"').df()
             tables[name] = _add_provenance(df, name)
@@ -221,7 +227,7 @@ def _read_sql(url: str, wanted: set[str] | None) -> RawSource:
             names = sa.inspect(con).get_table_names()
             tables = {}
             for name in names:
-                if wanted is not None and name.lower() not in wanted:
+                if not _is_wanted(name, wanted):
                     continue
                 df = pd.read_sql_query(sa.text(f'select * from "{name}"'), con)
                 tables[name] = _add_provenance(df, name)
