@@ -7,12 +7,16 @@ No traceback for any user error.
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 import warnings
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
-from .errors import JourneyDataError, JourneyWarning, ParameterError, StageConfigError, mask_secrets
+from .errors import JourneyDataError, JourneyWarning, MappingError, ParameterError, StageConfigError, mask_secrets
 
 __all__ = ["main", "EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "EXIT_DATA", "EXIT_NOTEBOOK"]
 
@@ -26,13 +30,43 @@ def _config_path(args) -> str | None:
     return str(default) if default.is_file() else None
 
 
+def _iso_date(value: str | None, flag: str) -> str | None:
+    """A date given on the command line: ISO ``YYYY-MM-DD`` only (``03/04/2026`` could be either order)."""
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ParameterError(f"{flag} {value!r} is not a date as YYYY-MM-DD (e.g. 2026-10-31); other forms such as "
+                             "03/04/2026 are refused because the day and month order cannot be known")
+    try:
+        return str(pd.Timestamp(value.strip()).date())
+    except ValueError:
+        raise ParameterError(f"{flag} {value!r} is not a valid date (e.g. 2026-10-31)") from None
+
+
+def _settings(args) -> dict:
+    """The files named by flags, read before any data: a missing or broken one is a usage error (exit 2)."""
+    from .config import load_config
+    from .data.mapping import load_mapping
+    from .stages import load_lifecycle
+
+    out = {"config": load_config(_config_path(args))}
+    try:
+        out["mapping"] = load_mapping(args.mapping) if getattr(args, "mapping", None) else None
+    except MappingError as exc:
+        raise ParameterError(f"--mapping: {exc}") from None
+    out["stages"] = load_lifecycle(args.stages) if getattr(args, "stages", None) else None
+    return out
+
+
 def _cmd_validate(args) -> int:
     from .data import load
 
+    as_of = _iso_date(args.as_of, "--as-of")
+    settings = _settings(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JourneyWarning)
-        data = load(args.source, mapping=args.mapping, stages=args.stages, as_of=args.as_of, tz=args.tz,
-                    config=_config_path(args))
+        data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of, tz=args.tz,
+                    config=settings["config"])
     report = data.report()
     if args.json:
         print(report.to_json())
@@ -52,7 +86,7 @@ def _cmd_synth(args) -> int:
 
     if args.accounts < 1:
         raise ParameterError(f"--accounts must be at least 1, got {args.accounts}")
-    dataset = generate(n_accounts=args.accounts, seed=args.seed, end_date=args.end_date)
+    dataset = generate(n_accounts=args.accounts, seed=args.seed, end_date=_iso_date(args.end_date, "--end-date"))
     paths = write(dataset, args.out, format=args.format)
     n_tp = len(dataset.tables["touchpoints"])
     print(f"wrote {len(paths)} files for {args.accounts:,} accounts and {n_tp:,} touchpoints to {args.out}")
@@ -105,10 +139,14 @@ def _cmd_stages_init(args) -> int:
     return EXIT_OK
 
 
+class _UsageError(Exception):
+    """A command line argparse refused (reported by :func:`main`, exit 2)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage errors: exit 2 with the usage line, no traceback
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        raise _UsageError(f"{self.prog}: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,17 +200,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(message: str, code: int, as_json: bool) -> int:
+    """Report an error: plain text on stderr, or with --json a JSON object on stdout."""
+    message = mask_secrets(message)
+    if as_json:
+        kind = {EXIT_USAGE: "usage", EXIT_DATA: "data_unusable"}.get(code, "error")
+        print(json.dumps({"error": {"exit_code": code, "kind": kind, "message": message}}, indent=2))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``journey`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        return _error(str(exc), EXIT_USAGE, as_json)
     try:
         return args.func(args)
     except JourneyDataError as exc:
-        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
-        return EXIT_DATA
+        return _error(str(exc), EXIT_DATA, as_json)
     except (ParameterError, StageConfigError) as exc:
-        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(str(exc), EXIT_USAGE, as_json)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -83,3 +83,33 @@ def test_version(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 0 and "journeylib 0.1.0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--as-of", "03/04/2026"], "--as-of '03/04/2026' is not a date as YYYY-MM-DD"),
+    (["--as-of", "2026-02-30"], "--as-of '2026-02-30' is not a valid date"),
+    (["--mapping", "salesfroce"], "--mapping: unknown mapping preset 'salesfroce' (did you mean 'salesforce'?)"),
+    (["--mapping", "nope.yml"], "--mapping: mapping file 'nope.yml' does not exist"),
+    (["--stages", "nope.yml"], "stage file 'nope.yml' does not exist"),
+    (["--config", "nope.yml"], "config file 'nope.yml' does not exist"),
+])
+def test_every_usage_error_exits_2_with_a_suggestion(make_source, extra, message):
+    code, out, err = run("validate", str(make_source()), *extra)
+    assert code == 2 and message in err and "Traceback" not in err + out
+
+
+def test_json_reports_errors_as_json_on_stdout(make_source, capsys):
+    assert main(["validate", str(make_source()), "--as-of", "31/10/2026", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["exit_code"] == 2 and error["kind"] == "usage" and "YYYY-MM-DD" in error["message"]
+    folder = make_source(accounts="acount_id,name\nA1,x\n")
+    assert main(["validate", str(folder), "--json"]) == 3
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["kind"] == "data_unusable" and "required column 'account_id' is missing" in error["message"]
+    assert main(["validate", "--json"]) == 2
+    assert "the following arguments are required: source" in json.loads(capsys.readouterr().out)["error"]["message"]
+
+
+def test_synth_end_date_is_iso_only(tmp_path):
+    code, _, err = run("synth", "--out", str(tmp_path / "s"), "--accounts", "5", "--end-date", "10/31/2026")
+    assert code == 2 and "--end-date '10/31/2026' is not a date as YYYY-MM-DD" in err
