@@ -251,3 +251,15 @@ def test_a_table_name_pattern_picks_the_latest_dated_export():
 def test_split_must_name_a_separator():
     with pytest.raises(MappingError, match=r"tables.accounts.columns.account_id.split: expected the separator"):
         load_mapping({"tables": {"accounts": {"from": "A", "columns": {"account_id": {"column": "Id", "split": 3}}}}})
+
+
+def test_the_readmes_salesforce_file_set_validates_from_the_command_line(tmp_path):
+    """Account, Opportunity, Contact, Lead, Task, Event, CampaignMember (no Campaign): exit 0, the default named."""
+    from journeylib.cli import main
+
+    src = tmp_path / "sfdc"
+    shutil.copytree(SALESFORCE, src)
+    (src / "Campaign.csv").unlink()
+    assert sorted(p.stem for p in src.iterdir()) == ["Account", "CampaignMember", "Contact", "Event", "Lead",
+                                                     "Opportunity", "Task"]
+    assert main(["validate", str(src), "--mapping", "salesforce", "--as-of", "2025-05-20"]) == 0
