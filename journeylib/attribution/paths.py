@@ -1,0 +1,178 @@
+"""Conversion paths: one row per buying journey, converting or not, for attribution.
+
+A journey is an account's (``level="account"``) or an opportunity's (``level="opportunity"``)
+touches, in time order, within ``lookback_days`` before its conversion (or before the
+data's cut-off when it has not converted). Touches by any contact of the account count for
+the account (B2B: the buying committee converts, not a person); touches at or after the
+conversion are left out. Conversions:
+
+* ``"won"``: the first won opportunity (of ``opportunity_types``) closes; value = its amount;
+* ``"opportunity_created"``: the first opportunity (of those types) is created; value = its
+  amount (pipeline);
+* a stage id (``"decision"``): the first touchpoint in that stage; value 0.
+
+Milestones for position-based models: ``lead_touch`` is the last touch at or before the
+journey's first lead creation (``leads.created_at`` of the account), ``opportunity_touch``
+the last touch at or before the (converting, else first) opportunity's creation; -1 when
+there is none (no such record, or no touch before it).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_choice, check_days, check_names
+from ..data import JourneyData
+from ..errors import ParameterError
+from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
+
+__all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "UNKNOWN_CHANNEL"]
+
+LEVELS = ("account", "opportunity")
+UNKNOWN_CHANNEL = "(unknown)"
+#: The columns of :func:`conversion_paths`, in order.
+PATH_COLUMNS = ("journey_id", "account_id", "path", "touch_times", "campaigns", "converted", "value", "conversion_at",
+                "lead_touch", "opportunity_touch")
+
+
+def _opportunities(data: JourneyData, types: list[str] | None) -> pd.DataFrame:
+    opp = data.opportunities
+    if opp is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in (OPPORTUNITY_ID, ACCOUNT_ID, "created_at",
+                                                                     "closed_at", "status", "amount")})
+    if types is not None and "type" in opp.columns:
+        kind = opp["type"].astype("string").str.lower()
+        opp = opp[(kind.isin(types) | kind.isna()).to_numpy(dtype=bool, na_value=True)]
+    return opp
+
+
+def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] | None) -> pd.DataFrame:
+    """One row per journey: journey_id, account_id, converted, value, conversion_at, opportunity_at, end."""
+    opp = _opportunities(data, types).sort_values(["created_at", OPPORTUNITY_ID], kind="stable")
+    amount = opp["amount"].astype(float) if "amount" in opp else pd.Series(np.nan, index=opp.index)
+    won = opp["status"].eq("won") & opp["closed_at"].notna()
+    if level == "opportunity":
+        if conversion != "won":
+            raise ParameterError(f"conversion={conversion!r} with level='opportunity': an opportunity's journey "
+                                 "converts when it is won; use level='account' for other conversions")
+        out = pd.DataFrame({"journey_id": opp[OPPORTUNITY_ID].astype(str), ACCOUNT_ID: opp[ACCOUNT_ID].astype(str),
+                            "converted": won.astype(int).to_numpy(),
+                            "value": np.where(won, amount.fillna(0.0), 0.0),
+                            "conversion_at": opp["closed_at"].where(won), "opportunity_at": opp["created_at"],
+                            "start_at": opp["created_at"]})
+        out["end_at"] = out["conversion_at"].fillna(opp["closed_at"]).fillna(data.cutoff)
+        return out.reset_index(drop=True)
+    accounts = pd.DataFrame({ACCOUNT_ID: data.accounts[ACCOUNT_ID].astype(str)})
+    if conversion in ("won", "opportunity_created"):
+        pick = opp[won] if conversion == "won" else opp
+        time_col = "closed_at" if conversion == "won" else "created_at"
+        first = (pick.assign(_amount=amount.reindex(pick.index).fillna(0.0))
+                 .sort_values([time_col, OPPORTUNITY_ID], kind="stable").drop_duplicates(ACCOUNT_ID))
+        conv = first.set_index(first[ACCOUNT_ID].astype(str))
+        accounts["conversion_at"] = accounts[ACCOUNT_ID].map(conv[time_col])
+        accounts["value"] = accounts[ACCOUNT_ID].map(conv["_amount"]).fillna(0.0).astype(float)
+        accounts["opportunity_at"] = accounts[ACCOUNT_ID].map(conv["created_at"])
+    else:
+        tp = data.touchpoints
+        hit = tp[tp["stage"].astype(str) == conversion]
+        accounts["conversion_at"] = accounts[ACCOUNT_ID].map(hit.groupby(ACCOUNT_ID)[TIMESTAMP].min())
+        accounts["value"] = 0.0
+        accounts["opportunity_at"] = pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns, UTC]")
+    first_opp = opp.drop_duplicates(ACCOUNT_ID).set_index(opp.drop_duplicates(ACCOUNT_ID)[ACCOUNT_ID].astype(str))
+    accounts["opportunity_at"] = accounts["opportunity_at"].fillna(accounts[ACCOUNT_ID].map(first_opp["created_at"]))
+    accounts["converted"] = accounts["conversion_at"].notna().astype(int)
+    accounts["end_at"] = accounts["conversion_at"].fillna(data.cutoff)
+    return accounts.assign(journey_id=accounts[ACCOUNT_ID]).reset_index(drop=True)
+
+
+def conversion_paths(data: JourneyData, *, level: str = "account", conversion: str = "won",
+                     lookback_days: float = 365, opportunity_types: Any = ("new",)) -> pd.DataFrame:
+    """One row per journey, converting or not: its channels in time order, milestones and value.
+
+    Parameters
+    ----------
+    data : JourneyData
+    level : {"account", "opportunity"}
+        Whose journeys: an account's, or an opportunity's (its account's touches from
+        ``lookback_days`` before its creation to its close).
+    conversion : {"won", "opportunity_created"} or a stage id
+        What counts as converting (module docstring).
+    lookback_days : float, default 365
+        Touches at most this many days before the conversion (or the cut-off) count.
+    opportunity_types : list of str or None, default ("new",)
+        Opportunity types that convert (None: all; rows without a type always count).
+
+    Returns
+    -------
+    DataFrame
+        :data:`PATH_COLUMNS`, sorted by ``journey_id``: ``path`` (tuple of channels; a touch
+        without a channel is :data:`UNKNOWN_CHANNEL`), ``touch_times`` (tuple of UTC
+        Timestamps), ``campaigns`` (tuple, None where a touch has none), ``converted``
+        (0/1), ``value`` (float), ``conversion_at`` (NaT when not converted),
+        ``lead_touch`` and ``opportunity_touch`` (index into ``path``, -1 when none).
+        Journeys without any touch in their window are left out (``attrs["no_touch"]``
+        counts them). ``attrs`` holds ``level``, ``conversion`` and ``lookback_days``.
+    """
+    if not isinstance(data, JourneyData):
+        raise ParameterError(f"data must be a JourneyData (journeylib.load); got {type(data).__name__}")
+    level = check_choice(level, "level", LEVELS)
+    stages = list(data.lifecycle.ids)
+    if conversion not in ("won", "opportunity_created") and conversion not in stages:
+        check_choice(conversion, "conversion", ["won", "opportunity_created", *stages])
+    lookback = pd.Timedelta(days=check_days(lookback_days, "lookback_days"))
+    types = check_names(opportunity_types, "opportunity_types")
+    types = [t.lower() for t in types] if types is not None else None
+
+    journeys = _journeys(data, level, conversion, types)
+    # an account's window ends at its conversion (or the cut-off); an opportunity's starts before its creation
+    journeys["start_at"] = (journeys["end_at"] if level == "account" else journeys["start_at"]) - lookback
+
+    tp = data.touchpoints
+    cols = [ACCOUNT_ID, TIMESTAMP, CHANNEL if CHANNEL in tp else TOUCHPOINT]
+    touches = tp[cols + (["campaign"] if "campaign" in tp else []) + (["event_id"] if "event_id" in tp else [])]
+    touches = touches.rename(columns={cols[2]: "_channel"})
+    touches = touches.assign(**{ACCOUNT_ID: touches[ACCOUNT_ID].astype(str)})
+    merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].merge(touches, on=ACCOUNT_ID)
+    before_end = np.where(merged["converted"].to_numpy() == 1, merged[TIMESTAMP] < merged["end_at"],
+                          merged[TIMESTAMP] <= merged["end_at"])
+    merged = merged[before_end & (merged[TIMESTAMP] >= merged["start_at"]).to_numpy()]
+    order = ["journey_id", TIMESTAMP] + (["event_id"] if "event_id" in merged else [])
+    merged = merged.sort_values(order, kind="stable")
+    merged["_channel"] = merged["_channel"].astype(object).where(merged["_channel"].notna(), UNKNOWN_CHANNEL)
+    campaign = merged["campaign"].astype(object).where(merged["campaign"].notna(), None) \
+        if "campaign" in merged else pd.Series(None, index=merged.index, dtype=object)
+
+    g = merged.assign(_campaign=campaign).groupby("journey_id", sort=True)
+    out = pd.DataFrame({"path": g["_channel"].agg(tuple), "touch_times": g[TIMESTAMP].agg(tuple),
+                        "campaigns": g["_campaign"].agg(tuple)})
+    info = journeys.set_index("journey_id").loc[out.index]
+    out.insert(0, ACCOUNT_ID, info[ACCOUNT_ID].to_numpy())
+    out["converted"] = info["converted"].to_numpy().astype(int)
+    out["value"] = np.where(out["converted"] == 1, info["value"].astype(float), 0.0)
+    out["conversion_at"] = info["conversion_at"].to_numpy()
+    out["conversion_at"] = pd.to_datetime(out["conversion_at"], utc=True)
+    out["lead_touch"] = _milestone_index(merged, _lead_times(data, info))
+    out["opportunity_touch"] = _milestone_index(merged, info["opportunity_at"])
+    out = out.reset_index().loc[:, list(PATH_COLUMNS)]
+    out.attrs.update(level=level, conversion=conversion, lookback_days=float(lookback_days),
+                     no_touch=int(len(journeys) - len(out)))
+    return out
+
+
+def _lead_times(data: JourneyData, info: pd.DataFrame) -> pd.Series:
+    """Per journey, its account's first lead creation (NaT without leads)."""
+    leads = data.leads
+    if leads is None or ACCOUNT_ID not in leads or leads[ACCOUNT_ID].isna().all():
+        return pd.Series(pd.NaT, index=info.index, dtype="datetime64[ns, UTC]")
+    first = leads.dropna(subset=[ACCOUNT_ID]).groupby(leads[ACCOUNT_ID].dropna().astype(str))["created_at"].min()
+    return info[ACCOUNT_ID].map(first)
+
+
+def _milestone_index(touches: pd.DataFrame, at: pd.Series) -> np.ndarray:
+    """Per journey (the index of ``at``), the index of its last touch at or before ``at`` (-1 when none)."""
+    when = touches["journey_id"].map(at)
+    hit = (touches[TIMESTAMP] <= when).fillna(False).to_numpy(dtype=bool)
+    counts = pd.Series(hit, index=touches.index).groupby(touches["journey_id"], sort=True).sum()
+    return (counts.reindex(at.index).fillna(0).astype(int) - 1).to_numpy()
