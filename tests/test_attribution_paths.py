@@ -49,6 +49,9 @@ def test_account_journeys_end_at_the_first_won_deal_and_keep_milestones(data):
     a2 = p.loc["A2"]
     assert a2["path"] == ("webinar", "(unknown)", "web") and (a2["converted"], a2["value"]) == (0, 0.0)
     assert pd.isna(a2["conversion_at"]) and (a2["lead_touch"], a2["opportunity_touch"]) == (0, 0)
+    assert a1["decided"] and a2["decided"]  # A2 lost its deal: a known outcome
+    created = attribution.conversion_paths(data, conversion="won", opportunity_types=["expansion"])
+    assert created.set_index("journey_id")["decided"].to_dict() == {"A1": True, "A2": False}  # A2: no such deal
     assert list(p.reset_index().columns) == list(attribution.PATH_COLUMNS)
 
 

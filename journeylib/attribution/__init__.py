@@ -1,10 +1,17 @@
 """Multi-touch attribution at account level: which channels and campaigns bring pipeline and revenue.
 
 * :mod:`.paths` - :func:`conversion_paths`: one row per buying journey, converting or not,
-  with its channels in time order, its milestones and its value.
+  with its channels in time order, its milestones and its value;
+* :mod:`.rules` - :func:`rule_based` and :func:`touch_credits`: first, last, linear, time
+  decay, U-, W-shaped and full-path credit with the B2B milestones;
+* :mod:`.lift` - :func:`channel_lift`: each channel's effect on conversion from the data
+  (regularised logistic regression on exposure, bootstrap intervals).
 """
 from __future__ import annotations
 
+from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix
 from .paths import PATH_COLUMNS, conversion_paths
+from .rules import MODELS, rule_based, touch_credits
 
-__all__ = ["conversion_paths", "PATH_COLUMNS"]
+__all__ = ["conversion_paths", "PATH_COLUMNS", "rule_based", "touch_credits", "MODELS", "channel_lift",
+           "exposure_matrix", "LIFT_COLUMNS"]

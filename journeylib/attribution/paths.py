@@ -33,8 +33,8 @@ __all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "UNKNOWN_CHANNEL"]
 LEVELS = ("account", "opportunity")
 UNKNOWN_CHANNEL = "(unknown)"
 #: The columns of :func:`conversion_paths`, in order.
-PATH_COLUMNS = ("journey_id", "account_id", "path", "touch_times", "campaigns", "converted", "value", "conversion_at",
-                "lead_touch", "opportunity_touch")
+PATH_COLUMNS = ("journey_id", "account_id", "path", "touch_times", "campaigns", "converted", "decided", "value",
+                "conversion_at", "lead_touch", "opportunity_touch")
 
 
 def _opportunities(data: JourneyData, types: list[str] | None) -> pd.DataFrame:
@@ -59,6 +59,7 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
                                  "converts when it is won; use level='account' for other conversions")
         out = pd.DataFrame({"journey_id": opp[OPPORTUNITY_ID].astype(str), ACCOUNT_ID: opp[ACCOUNT_ID].astype(str),
                             "converted": won.astype(int).to_numpy(),
+                            "decided": (won | (opp["status"].eq("lost") & opp["closed_at"].notna())).to_numpy(),
                             "value": np.where(won, amount.fillna(0.0), 0.0),
                             "conversion_at": opp["closed_at"].where(won), "opportunity_at": opp["created_at"],
                             "start_at": opp["created_at"]})
@@ -83,6 +84,11 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
     first_opp = opp.drop_duplicates(ACCOUNT_ID).set_index(opp.drop_duplicates(ACCOUNT_ID)[ACCOUNT_ID].astype(str))
     accounts["opportunity_at"] = accounts["opportunity_at"].fillna(accounts[ACCOUNT_ID].map(first_opp["created_at"]))
     accounts["converted"] = accounts["conversion_at"].notna().astype(int)
+    if conversion == "won":  # decided: won, or a deal of these types was lost (else the outcome is still open)
+        lost = opp.loc[opp["status"].eq("lost") & opp["closed_at"].notna(), ACCOUNT_ID].astype(str)
+        accounts["decided"] = accounts["converted"].eq(1) | accounts[ACCOUNT_ID].isin(set(lost))
+    else:
+        accounts["decided"] = True
     accounts["end_at"] = accounts["conversion_at"].fillna(data.cutoff)
     return accounts.assign(journey_id=accounts[ACCOUNT_ID]).reset_index(drop=True)
 
@@ -110,7 +116,9 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
         :data:`PATH_COLUMNS`, sorted by ``journey_id``: ``path`` (tuple of channels; a touch
         without a channel is :data:`UNKNOWN_CHANNEL`), ``touch_times`` (tuple of UTC
         Timestamps), ``campaigns`` (tuple, None where a touch has none), ``converted``
-        (0/1), ``value`` (float), ``conversion_at`` (NaT when not converted),
+        (0/1), ``decided`` (the outcome is known: converted, or for ``"won"`` a deal was
+        lost; an open deal is not decided), ``value`` (float), ``conversion_at`` (NaT when
+        not converted),
         ``lead_touch`` and ``opportunity_touch`` (index into ``path``, -1 when none).
         Journeys without any touch in their window are left out (``attrs["no_touch"]``
         counts them). ``attrs`` holds ``level``, ``conversion`` and ``lookback_days``.
@@ -150,6 +158,7 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     info = journeys.set_index("journey_id").loc[out.index]
     out.insert(0, ACCOUNT_ID, info[ACCOUNT_ID].to_numpy())
     out["converted"] = info["converted"].to_numpy().astype(int)
+    out["decided"] = info["decided"].to_numpy().astype(bool)
     out["value"] = np.where(out["converted"] == 1, info["value"].astype(float), 0.0)
     out["conversion_at"] = info["conversion_at"].to_numpy()
     out["conversion_at"] = pd.to_datetime(out["conversion_at"], utc=True)
