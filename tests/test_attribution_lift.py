@@ -79,3 +79,9 @@ def test_the_generators_planted_channel_effects_are_recovered_in_rank(tmp_path):
     assert len(common) >= 11
     rho = spearmanr(lift.loc[common, "coefficient"], [truth[c] for c in common])[0]
     assert rho >= 0.8, (rho, lift["coefficient"].round(2).to_dict())
+
+
+def test_excluded_channels_are_left_out_of_the_model():
+    out = attribution.channel_lift(_paths(2000), exclude=["display", "nope"], n_boot=0)
+    assert "display" not in set(out["channel"]) and out.attrs["excluded"] == ["display", "nope"]
+    assert out["ci_low"].isna().all()  # no bootstrap asked

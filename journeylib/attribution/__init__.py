@@ -4,14 +4,21 @@
   with its channels in time order, its milestones and its value;
 * :mod:`.rules` - :func:`rule_based` and :func:`touch_credits`: first, last, linear, time
   decay, U-, W-shaped and full-path credit with the B2B milestones;
+* :mod:`.markov_chain` - :func:`markov`: removal-effect credit of an absorbing Markov chain, in
+  closed form;
 * :mod:`.lift` - :func:`channel_lift`: each channel's effect on conversion from the data
-  (regularised logistic regression on exposure, bootstrap intervals).
+  (regularised logistic regression on exposure, bootstrap intervals);
+* :mod:`.compare` - :func:`compare_models`: every model side by side, and the sentences of
+  the deck's "Where pipeline comes from".
 """
 from __future__ import annotations
 
+from .compare import ALL_MODELS, compare_models, pipeline_sentences
 from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix
+from .markov_chain import markov, removal_effects, transition_matrix
 from .paths import PATH_COLUMNS, conversion_paths
 from .rules import MODELS, rule_based, touch_credits
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "rule_based", "touch_credits", "MODELS", "channel_lift",
-           "exposure_matrix", "LIFT_COLUMNS"]
+           "exposure_matrix", "LIFT_COLUMNS", "markov", "removal_effects", "transition_matrix", "compare_models",
+           "ALL_MODELS", "pipeline_sentences"]

@@ -14,10 +14,12 @@ channels' effects``, the estimated ranks follow the planted effects (tests).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from ..checks import check_int, check_number, check_share
+from ..checks import check_int, check_names, check_number, check_share
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 
@@ -43,8 +45,8 @@ def _fit(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
     return model.fit(X, y).coef_[0]
 
 
-def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None, C: float = 10.0,
-                 n_boot: int = 200, interval: float = 0.95, random_state: int = 0) -> pd.DataFrame:
+def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None, exclude: Any = None,
+                 C: float = 10.0, n_boot: int = 200, interval: float = 0.95, random_state: int = 0) -> pd.DataFrame:
     """Each channel's effect on conversion (log-odds), with a bootstrap interval.
 
     Parameters
@@ -55,6 +57,9 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
     covariates : DataFrame, optional
         Indexed by ``account_id``: columns to hold fixed (text columns are one-hot encoded,
         numbers used as they are), e.g. industry, a size band or a persona.
+    exclude : str or list of str, optional
+        Channels left out of the model, e.g. ``"sales"``: touches a deal gets *because* it
+        progresses (proposals, negotiations) would otherwise look like causes of winning.
     C : float, default 10
         Inverse L2 regularisation strength of the logistic regression (larger: weaker).
     n_boot : int, default 200
@@ -88,11 +93,14 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
                                                      f"known outcome; found {int(y.sum())} of {len(y)} converted")
         return empty
     exposure = exposure_matrix(used)
+    dropped = check_names(exclude, "exclude") or []
+    exposure = exposure.drop(columns=[c for c in dropped if c in exposure.columns])
     channels = list(exposure.columns)
     X = exposure.to_numpy(dtype=float)
     if covariates is not None:
         if not isinstance(covariates, pd.DataFrame):
-            raise ParameterError(f"covariates must be a DataFrame indexed by account_id; got {type(covariates).__name__}")
+            raise ParameterError("covariates must be a DataFrame indexed by account_id; "
+                                 f"got {type(covariates).__name__}")
         cov = covariates.reindex(used[ACCOUNT_ID].astype(str).to_numpy())
         cov = pd.get_dummies(cov, dummy_na=True, dtype=float).fillna(0.0)
         X = np.hstack([X, cov.to_numpy(dtype=float)])
@@ -118,5 +126,5 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
     out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
     out = out.sort_values(["coefficient", "channel"], ascending=[False, True], kind="stable").reset_index(drop=True)
     out.attrs.update(journeys=len(y), conversion_rate=float(y.mean()), C=C, n_boot=n_boot, interval=interval,
-                     note="")
+                     excluded=dropped, note="")
     return out

@@ -1,0 +1,29 @@
+"""Notebook 05 under the review on the sample: its recorded credits and lift are what the library computes."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from journeylib import attribution, review
+
+pytestmark = pytest.mark.notebook
+
+
+def test_attribution_notebook_records_the_library_values(tmp_path, sample):
+    result = review.run_review(month="2026-10", data="", out=tmp_path, only=["05_attribution"], progress=False)
+    assert not result.failed, result.failed
+    rec = review.read_results(result.folder, "05_attribution")
+    paths = attribution.conversion_paths(sample)
+    assert rec["journeys"] == len(paths) and rec["converting"] == int(paths["converted"].sum())
+    credits = attribution.compare_models(paths)
+    recorded = pd.DataFrame(rec["credits"]["data"], columns=rec["credits"]["columns"])
+    pd.testing.assert_frame_equal(recorded, credits, check_dtype=False)
+    # every model credits exactly the converting journeys with a touch
+    assert recorded.groupby("model")["conversions"].sum().round(9).eq(rec["converting"]).all()
+    lift = attribution.channel_lift(paths, exclude=["sales"], n_boot=100)
+    rec_lift = pd.DataFrame(rec["lift"]["data"], columns=rec["lift"]["columns"])
+    pd.testing.assert_frame_equal(rec_lift, lift[["channel", "coefficient", "ci_low", "ci_high", "significant"]],
+                                  check_dtype=False)
+    section = review.read_results(result.folder, "05_attribution")["sentences"]
+    assert section == attribution.pipeline_sentences(credits, lift, model="w_shaped", currency=sample.currency)
+    assert any("of won revenue" in s for s in section)
