@@ -192,21 +192,22 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     try:
         pd.Timestamp("2026-01-01").tz_localize(tz)
     except Exception:
-        raise ParameterError(f"tz {tz!r} is not a timezone name; use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
+        raise ParameterError(f"tz {tz!r} is not a timezone name; use an IANA name such as 'UTC' or "
+                             "'Europe/Berlin'") from None
 
     lifecycle = load_lifecycle(stages)
     resolved = resolve_source(source)
     # An env:VAR source is named by its variable, never by the URL it holds.
     where = str(source).strip() if str(source or "").strip().startswith("env:") else describe_source(resolved)
     notes: list[str] = []
-    mapping_findings: list[dict] = []
+    extra_findings: list[dict] = []
     if mapping is not None:
         from .mapping import apply_mapping, load_mapping
 
         spec = load_mapping(mapping)
         raw_source = read_source(resolved, tables=spec.source_tables())
         raw_tables = {k: strings_only(v) for k, v in raw_source.tables.items()}
-        tables = apply_mapping(raw_tables, spec, findings=mapping_findings)
+        tables = apply_mapping(raw_tables, spec, findings=extra_findings)
         sources = {}
         for t, df in tables.items():
             names = pd.unique(df["_source"]) if "_source" in df and len(df) else []
@@ -221,11 +222,11 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     notes = raw_source.notes + notes
     derived = _derive_accounts(tables, sources)
     if derived:
-        mapping_findings.append(derived)
+        extra_findings.append(derived)
     result = validate(tables, lifecycle=lifecycle, as_of=as_of, tz=tz, dayfirst=dayfirst,
                       freshness_days=freshness_days, sources=sources, where=where,
                       available=list(raw_source.tables))
-    first = diagnose(result) + mapping_findings  # the likely causes lead the findings
+    first = diagnose(result) + extra_findings  # likely causes first, then what mapping and derivation assumed
     if mapping is not None and len(result.quarantine):
         result.quarantine["values"] = _export_values(result.quarantine, raw_tables)
     if first:
