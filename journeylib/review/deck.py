@@ -192,7 +192,7 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
     groups = group_sections(sections)
     toc = ['<a href="#headlines">Headlines</a>'] + [
         f'<a href="#{esc(g["id"])}">{esc(g["title"])}</a>' for g in groups] + ['<a href="#methods">Methods</a>']
-    parts.append(f'<nav class="toc">{"".join(toc)}</nav><main>')
+    parts.append(f'<nav class="toc">{" ".join(toc)}</nav><main>')  # spaces: the links wrap on a narrow screen
 
     cards = []
     for s in sections:
