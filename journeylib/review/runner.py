@@ -225,7 +225,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
               "config": config_param}
     result = ReviewResult(folder=final, month=month, as_of=as_of)
     journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
-    (tmp / "load_report.txt").write_text(str(journey.report()) + "\n", encoding="utf-8")
+    (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     try:
