@@ -85,3 +85,45 @@ def test_excluded_channels_are_left_out_of_the_model():
     out = attribution.channel_lift(_paths(2000), exclude=["display", "nope"], n_boot=0)
     assert "display" not in set(out["channel"]) and out.attrs["excluded"] == ["display", "nope"]
     assert out["ci_low"].isna().all()  # no bootstrap asked
+
+
+# ----------------------------------------------------------------------------- what-if
+def _true_change(paths, channel, scale):
+    """The counterfactual under the planted model itself (not the fitted one)."""
+    chans = list(EFFECTS)
+    X = np.array([[c in set(p) for c in chans] for p in paths["path"]], dtype=float)
+    j = chans.index(channel)
+
+    def prob(M):
+        return 1 / (1 + np.exp(-(-0.3 + M @ np.array([EFFECTS[c] for c in chans]))))
+
+    exposed = X[:, j] > 0
+    if scale <= 1:
+        off = X[exposed].copy()
+        off[:, j] = 0
+        return (1 - scale) * (prob(off) - prob(X[exposed])).sum()
+    share = min(1.0, (scale - 1) * exposed.sum() / (~exposed).sum())
+    on = X[~exposed].copy()
+    on[:, j] = 1
+    return share * (prob(on) - prob(X[~exposed])).sum()
+
+
+@pytest.mark.parametrize("channel, scale", [("event", 0.0), ("display", 0.0), ("partner", 1.5), ("event", 0.5)])
+def test_what_if_recovers_the_planted_counterfactual_within_its_interval(channel, scale):
+    paths = _paths(6000).assign(value=2.0)
+    out = attribution.what_if(paths, channel, scale, n_boot=60).iloc[0]
+    truth = _true_change(paths, channel, scale)
+    assert out["ci_low"] <= truth <= out["ci_high"], (out.to_dict(), truth)
+    assert np.sign(out["expected_change"]) == np.sign(truth)  # removing a good channel loses conversions
+    assert out["value_change"] == pytest.approx(2.0 * out["expected_change"])  # every conversion is worth 2
+    assert out["journeys"] == 6000 and out["conversions"] == int(paths["converted"].sum())
+
+
+def test_what_if_without_change_is_zero_and_an_unknown_channel_is_named():
+    paths = _paths(1000).assign(value=1.0)
+    assert attribution.what_if(paths, "email", 1.0, n_boot=0).iloc[0]["expected_change"] == 0.0
+    with pytest.raises(ParameterError, match=r"channel 'evnt' is not among the channels of the lift model "
+                                             r"\(did you mean 'event'\?\)"):
+        attribution.what_if(paths, "evnt")
+    with pytest.raises(ParameterError, match="scale must be a multiple of the journeys the channel reaches >= 0"):
+        attribution.what_if(paths, "event", -1)

@@ -24,6 +24,15 @@ def test_attribution_notebook_records_the_library_values(tmp_path, sample):
     rec_lift = pd.DataFrame(rec["lift"]["data"], columns=rec["lift"]["columns"])
     pd.testing.assert_frame_equal(rec_lift, lift[["channel", "coefficient", "ci_low", "ci_high", "significant"]],
                                   check_dtype=False)
+    scenario = attribution.what_if(paths, "event", 0.0, exclude=["sales"], n_boot=100)
+    rec_what_if = pd.DataFrame(rec["what_if"]["data"], columns=rec["what_if"]["columns"])
+    pd.testing.assert_frame_equal(rec_what_if, scenario, check_dtype=False)
+    assert rec_what_if.loc[0, "ci_low"] <= rec_what_if.loc[0, "expected_change"] <= rec_what_if.loc[0, "ci_high"]
+    spend = attribution.return_on_spend(credits[credits["model"] == "w_shaped"][["channel", "conversions", "value"]],
+                                        attribution.channel_costs(sample, days=365))
+    rec_spend = pd.DataFrame(rec["spend"]["data"], columns=rec["spend"]["columns"])
+    pd.testing.assert_frame_equal(rec_spend, spend, check_dtype=False)
+    assert rec_spend["cost"].sum() > 0  # the sample's paid channels carry costs
     section = review.read_results(result.folder, "05_attribution")["sentences"]
     assert section == attribution.pipeline_sentences(credits, lift, model="w_shaped", currency=sample.currency)
     assert any("of won revenue" in s for s in section)

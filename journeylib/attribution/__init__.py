@@ -9,16 +9,20 @@
 * :mod:`.lift` - :func:`channel_lift`: each channel's effect on conversion from the data
   (regularised logistic regression on exposure, bootstrap intervals);
 * :mod:`.compare` - :func:`compare_models`: every model side by side, and the sentences of
-  the deck's "Where pipeline comes from".
+  the deck's "Where pipeline comes from";
+* :mod:`.spend` - :func:`channel_costs`, :func:`return_on_spend` (CAC, ROI) and
+  :func:`influence` (value touched); :func:`what_if` (in :mod:`.lift`): the expected change
+  in conversions and value if a channel reached more or fewer journeys.
 """
 from __future__ import annotations
 
 from .compare import ALL_MODELS, compare_models, pipeline_sentences
-from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix
+from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix, what_if
 from .markov_chain import markov, removal_effects, transition_matrix
 from .paths import PATH_COLUMNS, conversion_paths
 from .rules import MODELS, rule_based, touch_credits
+from .spend import channel_costs, influence, return_on_spend
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "rule_based", "touch_credits", "MODELS", "channel_lift",
            "exposure_matrix", "LIFT_COLUMNS", "markov", "removal_effects", "transition_matrix", "compare_models",
-           "ALL_MODELS", "pipeline_sentences"]
+           "ALL_MODELS", "pipeline_sentences", "what_if", "channel_costs", "return_on_spend", "influence"]

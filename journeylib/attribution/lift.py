@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int, check_names, check_number, check_share
-from ..errors import ParameterError
+from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 
-__all__ = ["channel_lift", "exposure_matrix", "LIFT_COLUMNS"]
+__all__ = ["channel_lift", "exposure_matrix", "what_if", "LIFT_COLUMNS"]
 
 LIFT_COLUMNS = ("channel", "journeys_exposed", "conversion_rate_exposed", "conversion_rate_unexposed", "coefficient",
                 "odds_ratio", "ci_low", "ci_high", "significant")
@@ -38,11 +38,31 @@ def exposure_matrix(paths: pd.DataFrame) -> pd.DataFrame:
     return table.astype(np.int8)
 
 
-def _fit(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
+def _fit(X: np.ndarray, y: np.ndarray, C: float):
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=C, max_iter=5000)
-    return model.fit(X, y).coef_[0]
+    return LogisticRegression(C=C, max_iter=5000).fit(X, y)
+
+
+def _design(paths: pd.DataFrame, covariates: pd.DataFrame | None, exclude: Any) -> tuple:
+    """(used journeys, X, y, channels, excluded): the decided journeys with a touch, exposure then covariates."""
+    need = [c for c in ("journey_id", ACCOUNT_ID, "path", "converted", "decided") if c not in paths.columns]
+    if need:
+        raise ParameterError(f"paths lacks column(s) {need}; give the result of attribution.conversion_paths")
+    used = paths[paths["decided"].astype(bool) & (paths["path"].map(len) > 0)]
+    y = used["converted"].to_numpy(dtype=int)
+    dropped = check_names(exclude, "exclude") or []
+    exposure = exposure_matrix(used)
+    exposure = exposure.drop(columns=[c for c in dropped if c in exposure.columns])
+    X = exposure.to_numpy(dtype=float)
+    if covariates is not None:
+        if not isinstance(covariates, pd.DataFrame):
+            raise ParameterError("covariates must be a DataFrame indexed by account_id; "
+                                 f"got {type(covariates).__name__}")
+        cov = covariates.reindex(used[ACCOUNT_ID].astype(str).to_numpy())
+        cov = pd.get_dummies(cov, dummy_na=True, dtype=float).fillna(0.0)
+        X = np.hstack([X, cov.to_numpy(dtype=float)])
+    return used, X, y, list(exposure.columns), dropped
 
 
 def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None, exclude: Any = None,
@@ -78,34 +98,18 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
         ``significant`` (the interval excludes 0). ``attrs`` holds ``journeys``,
         ``conversion_rate``, ``C``, ``n_boot``, ``interval`` and ``note``.
     """
-    need = [c for c in ("journey_id", ACCOUNT_ID, "path", "converted", "decided") if c not in paths.columns]
-    if need:
-        raise ParameterError(f"paths lacks column(s) {need}; give the result of attribution.conversion_paths")
     C = check_number(C, "C", minimum=0, low_open=True)
     n_boot = check_int(n_boot, "n_boot", minimum=0)
     interval = check_share(interval, "interval", low_open=True, high_open=True)
     random_state = check_int(random_state, "random_state", minimum=0)
-    used = paths[paths["decided"].astype(bool) & (paths["path"].map(len) > 0)]
-    y = used["converted"].to_numpy(dtype=int)
+    used, X, y, channels, dropped = _design(paths, covariates, exclude)
     empty = pd.DataFrame({c: pd.Series(dtype=object if c == "channel" else float) for c in LIFT_COLUMNS})
     if len(np.unique(y)) < 2:
         empty.attrs.update(journeys=len(used), note="channel lift needs converted and not converted journeys with a "
                                                      f"known outcome; found {int(y.sum())} of {len(y)} converted")
         return empty
-    exposure = exposure_matrix(used)
-    dropped = check_names(exclude, "exclude") or []
-    exposure = exposure.drop(columns=[c for c in dropped if c in exposure.columns])
-    channels = list(exposure.columns)
-    X = exposure.to_numpy(dtype=float)
-    if covariates is not None:
-        if not isinstance(covariates, pd.DataFrame):
-            raise ParameterError("covariates must be a DataFrame indexed by account_id; "
-                                 f"got {type(covariates).__name__}")
-        cov = covariates.reindex(used[ACCOUNT_ID].astype(str).to_numpy())
-        cov = pd.get_dummies(cov, dummy_na=True, dtype=float).fillna(0.0)
-        X = np.hstack([X, cov.to_numpy(dtype=float)])
     k = len(channels)
-    coef = _fit(X, y, C)[:k]
+    coef = _fit(X, y, C).coef_[0][:k]
     lows = highs = np.full(k, np.nan)
     if n_boot:
         rng = np.random.default_rng(random_state)
@@ -113,7 +117,7 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
         for _ in range(n_boot):
             idx = rng.integers(0, len(y), len(y))
             if len(np.unique(y[idx])) == 2:
-                draws.append(_fit(X[idx], y[idx], C)[:k])
+                draws.append(_fit(X[idx], y[idx], C).coef_[0][:k])
         tail = (1 - interval) / 2
         lows, highs = np.quantile(np.array(draws), [tail, 1 - tail], axis=0)
     exposed = X[:, :k] > 0
@@ -128,3 +132,67 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
     out.attrs.update(journeys=len(y), conversion_rate=float(y.mean()), C=C, n_boot=n_boot, interval=interval,
                      excluded=dropped, note="")
     return out
+
+
+def _change(model, X: np.ndarray, j: int, scale: float) -> float:
+    """Expected change in conversions when channel column ``j``'s exposure is scaled by ``scale``."""
+    p = model.predict_proba(X)[:, 1]
+    exposed = X[:, j] > 0
+    if scale <= 1:
+        off = X[exposed].copy()
+        off[:, j] = 0.0
+        return float((1 - scale) * (model.predict_proba(off)[:, 1] - p[exposed]).sum()) if exposed.any() else 0.0
+    if exposed.all():
+        return 0.0
+    share = min(1.0, (scale - 1) * exposed.sum() / (~exposed).sum())
+    on = X[~exposed].copy()
+    on[:, j] = 1.0
+    return float(share * (model.predict_proba(on)[:, 1] - p[~exposed]).sum())
+
+
+def what_if(paths: pd.DataFrame, channel: str, scale: float = 0.0, *, covariates: pd.DataFrame | None = None,
+            exclude: Any = None, C: float = 10.0, n_boot: int = 200, interval: float = 0.95,
+            random_state: int = 0) -> pd.DataFrame:
+    """Expected change in conversions and value if a channel reached ``scale`` times as many journeys.
+
+    The :func:`channel_lift` model predicts every decided journey's conversion with and without
+    the channel. ``scale < 1`` takes the channel away from a ``1 - scale`` share of the journeys
+    it reached (``0``: removed); ``scale > 1`` adds it to unexposed journeys, ``scale - 1`` times
+    as many as it reached (at most all of them). Value changes by the average value of a
+    conversion. The interval comes from refitting on bootstrap resamples of the journeys.
+    Observational, like the lift: read it as "what the data suggest", not an experiment.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``channel``, ``scale``, ``journeys``, ``conversions`` (observed), ``expected_change``
+        (conversions), ``ci_low``, ``ci_high``, ``value_change``, ``value_ci_low``, ``value_ci_high``.
+    """
+    scale = check_number(scale, "scale", minimum=0, what="a multiple of the journeys the channel reaches")
+    C = check_number(C, "C", minimum=0, low_open=True)
+    n_boot = check_int(n_boot, "n_boot", minimum=0)
+    interval = check_share(interval, "interval", low_open=True, high_open=True)
+    random_state = check_int(random_state, "random_state", minimum=0)
+    used, X, y, channels, _ = _design(paths, covariates, exclude)
+    if channel not in channels:
+        raise ParameterError(f"channel {channel!r} is not among the channels of the lift model"
+                             f"{did_you_mean(str(channel), channels)}; channels: {', '.join(channels)}")
+    if len(np.unique(y)) < 2:
+        raise ParameterError("what_if needs converted and not converted journeys with a known outcome")
+    j = channels.index(channel)
+    per_conversion = float(used.loc[used["converted"] == 1, "value"].mean()) if "value" in used else 0.0
+    change = _change(_fit(X, y, C), X, j, scale)
+    low = high = np.nan
+    if n_boot:
+        rng = np.random.default_rng(random_state)
+        draws = []
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(y), len(y))
+            if len(np.unique(y[idx])) == 2:
+                draws.append(_change(_fit(X[idx], y[idx], C), X, j, scale))
+        tail = (1 - interval) / 2
+        low, high = np.quantile(np.array(draws), [tail, 1 - tail])
+    return pd.DataFrame([{"channel": channel, "scale": scale, "journeys": len(y), "conversions": int(y.sum()),
+                          "expected_change": change, "ci_low": low, "ci_high": high,
+                          "value_change": change * per_conversion, "value_ci_low": low * per_conversion,
+                          "value_ci_high": high * per_conversion}])
