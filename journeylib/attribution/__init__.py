@@ -6,6 +6,8 @@
   decay, U-, W-shaped and full-path credit with the B2B milestones;
 * :mod:`.markov_chain` - :func:`markov`: removal-effect credit of an absorbing Markov chain, in
   closed form;
+* :mod:`.shapley` - :func:`shapley` (simplified Shapley value) and :func:`credit_intervals`
+  (bootstrap intervals for any model's credit);
 * :mod:`.lift` - :func:`channel_lift`: each channel's effect on conversion from the data
   (regularised logistic regression on exposure, bootstrap intervals);
 * :mod:`.compare` - :func:`compare_models`: every model side by side, and the sentences of
@@ -21,8 +23,10 @@ from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix, what_if
 from .markov_chain import markov, removal_effects, transition_matrix
 from .paths import PATH_COLUMNS, conversion_paths
 from .rules import MODELS, rule_based, touch_credits
+from .shapley import credit_intervals, shapley
 from .spend import channel_costs, influence, return_on_spend
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "rule_based", "touch_credits", "MODELS", "channel_lift",
            "exposure_matrix", "LIFT_COLUMNS", "markov", "removal_effects", "transition_matrix", "compare_models",
-           "ALL_MODELS", "pipeline_sentences", "what_if", "channel_costs", "return_on_spend", "influence"]
+           "ALL_MODELS", "pipeline_sentences", "what_if", "channel_costs", "return_on_spend", "influence",
+           "shapley", "credit_intervals"]

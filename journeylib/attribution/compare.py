@@ -10,10 +10,11 @@ from ..checks import check_choice
 from .markov_chain import markov
 from .rules import MODELS as RULE_MODELS
 from .rules import rule_based
+from .shapley import shapley
 
 __all__ = ["compare_models", "ALL_MODELS", "pipeline_sentences"]
 
-ALL_MODELS = (*RULE_MODELS, "markov")
+ALL_MODELS = (*RULE_MODELS, "markov", "shapley")
 
 
 def compare_models(paths: pd.DataFrame, models: Sequence[str] | None = None, **weights: Any) -> pd.DataFrame:
@@ -24,7 +25,8 @@ def compare_models(paths: pd.DataFrame, models: Sequence[str] | None = None, **w
     paths : DataFrame
         :func:`~journeylib.attribution.conversion_paths`.
     models : list of str, optional
-        Among :data:`ALL_MODELS` (default: all); ``"markov"`` is the first-order removal effect.
+        Among :data:`ALL_MODELS` (default: all); ``"markov"`` is the first-order removal effect,
+        ``"shapley"`` the simplified Shapley value.
     **weights
         Passed to :func:`~journeylib.attribution.rule_based` (e.g. ``half_life_days``).
 
@@ -40,6 +42,8 @@ def compare_models(paths: pd.DataFrame, models: Sequence[str] | None = None, **w
         if model == "markov":
             m = markov(paths)
             part = pd.DataFrame({"channel": m["channel"], "conversions": m["credit"], "value": m["value_credit"]})
+        elif model == "shapley":
+            part = shapley(paths)[["channel", "conversions", "value"]]
         else:
             r = rule_based(paths, model, **weights)
             part = r[["channel", "conversions", "value"]]

@@ -44,6 +44,23 @@ def _fit(X: np.ndarray, y: np.ndarray, C: float):
     return LogisticRegression(C=C, max_iter=5000).fit(X, y)
 
 
+def _bootstrap(X: np.ndarray, y: np.ndarray, C: float, n_boot: int, interval: float, random_state: int, statistic,
+               missing):
+    """Percentile interval of ``statistic(model)`` over models refitted on resampled journeys (``missing`` when
+    ``n_boot`` is 0); resamples with a single outcome are skipped."""
+    if not n_boot:
+        return missing, missing
+    rng = np.random.default_rng(random_state)
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[idx])) == 2:
+            draws.append(statistic(_fit(X[idx], y[idx], C)))
+    tail = (1 - interval) / 2
+    low, high = np.quantile(np.array(draws), [tail, 1 - tail], axis=0)
+    return low, high
+
+
 def _design(paths: pd.DataFrame, covariates: pd.DataFrame | None, exclude: Any) -> tuple:
     """(used journeys, X, y, channels, excluded): the decided journeys with a touch, exposure then covariates."""
     need = [c for c in ("journey_id", ACCOUNT_ID, "path", "converted", "decided") if c not in paths.columns]
@@ -110,16 +127,8 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
         return empty
     k = len(channels)
     coef = _fit(X, y, C).coef_[0][:k]
-    lows = highs = np.full(k, np.nan)
-    if n_boot:
-        rng = np.random.default_rng(random_state)
-        draws = []
-        for _ in range(n_boot):
-            idx = rng.integers(0, len(y), len(y))
-            if len(np.unique(y[idx])) == 2:
-                draws.append(_fit(X[idx], y[idx], C).coef_[0][:k])
-        tail = (1 - interval) / 2
-        lows, highs = np.quantile(np.array(draws), [tail, 1 - tail], axis=0)
+    lows, highs = _bootstrap(X, y, C, n_boot, interval, random_state, lambda model: model.coef_[0][:k],
+                             np.full(k, np.nan))
     exposed = X[:, :k] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_in = (exposed * y[:, None]).sum(axis=0) / exposed.sum(axis=0)
@@ -182,16 +191,8 @@ def what_if(paths: pd.DataFrame, channel: str, scale: float = 0.0, *, covariates
     j = channels.index(channel)
     per_conversion = float(used.loc[used["converted"] == 1, "value"].mean()) if "value" in used else 0.0
     change = _change(_fit(X, y, C), X, j, scale)
-    low = high = np.nan
-    if n_boot:
-        rng = np.random.default_rng(random_state)
-        draws = []
-        for _ in range(n_boot):
-            idx = rng.integers(0, len(y), len(y))
-            if len(np.unique(y[idx])) == 2:
-                draws.append(_change(_fit(X[idx], y[idx], C), X, j, scale))
-        tail = (1 - interval) / 2
-        low, high = np.quantile(np.array(draws), [tail, 1 - tail])
+    low, high = _bootstrap(X, y, C, n_boot, interval, random_state, lambda model: _change(model, X, j, scale),
+                           np.nan)
     return pd.DataFrame([{"channel": channel, "scale": scale, "journeys": len(y), "conversions": int(y.sum()),
                           "expected_change": change, "ci_low": low, "ci_high": high,
                           "value_change": change * per_conversion, "value_ci_low": low * per_conversion,
