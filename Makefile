@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with only python3:
 #   make review   set up .venv, run the monthly review of the bundled sample data
-#   make test     set up .venv, run the full test suite
+#   make test     set up .venv, run the full test suite (two workers, pytest-xdist; a notebook's cells stay together)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -24,7 +24,7 @@ review: $(STAMP)
 	$(BIN)/journey review --data $(DATA) --month $(MONTH) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 # JupyterLab on the notebooks; as root Jupyter refuses to start without --allow-root.
 lab: $(STAMP)
