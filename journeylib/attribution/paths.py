@@ -53,13 +53,14 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
     opp = _opportunities(data, types).sort_values(["created_at", OPPORTUNITY_ID], kind="stable")
     amount = opp["amount"].astype(float) if "amount" in opp else pd.Series(np.nan, index=opp.index)
     won = opp["status"].eq("won") & opp["closed_at"].notna()
+    lost = opp["status"].eq("lost") & opp["closed_at"].notna()
     if level == "opportunity":
         if conversion != "won":
             raise ParameterError(f"conversion={conversion!r} with level='opportunity': an opportunity's journey "
                                  "converts when it is won; use level='account' for other conversions")
         out = pd.DataFrame({"journey_id": opp[OPPORTUNITY_ID].astype(str), ACCOUNT_ID: opp[ACCOUNT_ID].astype(str),
                             "converted": won.astype(int).to_numpy(),
-                            "decided": (won | (opp["status"].eq("lost") & opp["closed_at"].notna())).to_numpy(),
+                            "decided": (won | lost).to_numpy(),
                             "value": np.where(won, amount.fillna(0.0), 0.0),
                             "conversion_at": opp["closed_at"].where(won), "opportunity_at": opp["created_at"],
                             "start_at": opp["created_at"]})
@@ -81,12 +82,12 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
         accounts["conversion_at"] = accounts[ACCOUNT_ID].map(hit.groupby(ACCOUNT_ID)[TIMESTAMP].min())
         accounts["value"] = 0.0
         accounts["opportunity_at"] = pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns, UTC]")
-    first_opp = opp.drop_duplicates(ACCOUNT_ID).set_index(opp.drop_duplicates(ACCOUNT_ID)[ACCOUNT_ID].astype(str))
-    accounts["opportunity_at"] = accounts["opportunity_at"].fillna(accounts[ACCOUNT_ID].map(first_opp["created_at"]))
+    first_created = opp.groupby(opp[ACCOUNT_ID].astype(str))["created_at"].first()  # opp is sorted by creation
+    accounts["opportunity_at"] = accounts["opportunity_at"].fillna(accounts[ACCOUNT_ID].map(first_created))
     accounts["converted"] = accounts["conversion_at"].notna().astype(int)
     if conversion == "won":  # decided: won, or a deal of these types was lost (else the outcome is still open)
-        lost = opp.loc[opp["status"].eq("lost") & opp["closed_at"].notna(), ACCOUNT_ID].astype(str)
-        accounts["decided"] = accounts["converted"].eq(1) | accounts[ACCOUNT_ID].isin(set(lost))
+        lost_accounts = set(opp.loc[lost, ACCOUNT_ID].astype(str))
+        accounts["decided"] = accounts["converted"].eq(1) | accounts[ACCOUNT_ID].isin(lost_accounts)
     else:
         accounts["decided"] = True
     accounts["end_at"] = accounts["conversion_at"].fillna(data.cutoff)
