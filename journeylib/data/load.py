@@ -14,7 +14,7 @@ from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, ROW_COL, SOURCE_COL, TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .diagnosis import diagnose
-from .read import choose_source, describe_source, read_source, resolve_source, strings_only
+from .read import choose_source, read_source, resolve_source, source_label
 from .report import LoadReport
 from .validate import FINDING_COLUMNS, ValidationResult, validate
 
@@ -198,16 +198,13 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     lifecycle = load_lifecycle(stages)
     resolved = resolve_source(source)
     # An env:VAR source is named by its variable, never by the URL it holds.
-    where = str(source).strip() if str(source or "").strip().startswith("env:") else describe_source(resolved)
+    where = source_label(source, resolved)
     notes: list[str] = []
     extra_findings: list[dict] = []
     if mapping is not None:
-        from .mapping import apply_mapping, load_mapping
+        from .mapping import load_mapping, read_mapped
 
-        spec = load_mapping(mapping)
-        raw_source = read_source(resolved, tables=spec.source_tables())
-        raw_tables = {k: strings_only(v) for k, v in raw_source.tables.items()}
-        tables = apply_mapping(raw_tables, spec, findings=extra_findings)
+        raw_source, raw_tables, tables = read_mapped(resolved, load_mapping(mapping), findings=extra_findings)
         sources = {}
         for t, df in tables.items():
             names = pd.unique(df["_source"]) if "_source" in df and len(df) else []

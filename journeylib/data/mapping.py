@@ -152,9 +152,10 @@ from ..yamlfile import read_yaml
 from .mapping_specs import (_EXTRA, _FALSE, _KINDS, _OPS, _PLACEHOLDER, _TRUE, ColumnMapping, Feed, _Coalesce, _Column,
                             _Const, _Ctx, _find_table, _hint, _key, _Lookup, _norm_value, _out_value, _quoted, _Rules,
                             _Spec, _Template, _Test)
+from .read import read_source, strings_only
 from .record_ids import ID_FORMATS
 
-__all__ = ["ColumnMapping", "Feed", "load_mapping", "apply_mapping", "preset_names", "PRESETS_DIR"]
+__all__ = ["ColumnMapping", "Feed", "load_mapping", "apply_mapping", "read_mapped", "preset_names", "PRESETS_DIR"]
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -451,6 +452,23 @@ def _default_finding(ctx: _Ctx, table: str, column: str, why: str, default: _Spe
             "example_rows": "", "message": f"{ctx.label} -> {table}.{column}: {why}; every row takes the mapping's "
                                            f"default ({shown})",
             "suggestion": "export the missing table or column too, to get the real values"}
+
+
+def read_mapped(resolved: str, spec: ColumnMapping, *, findings: list[dict] | None = None) -> tuple:
+    """Read the source tables ``spec`` names, as text, and map them.
+
+    Returns
+    -------
+    raw : RawSource
+        What was read (notes, file names).
+    raw_tables : dict of str -> DataFrame
+        The source tables as text, with their provenance (``_source``, ``_row``).
+    tables : dict of str -> DataFrame
+        :func:`apply_mapping` of them (``findings`` as there).
+    """
+    raw = read_source(resolved, tables=spec.source_tables())
+    raw_tables = {name: strings_only(frame) for name, frame in raw.tables.items()}
+    return raw, raw_tables, apply_mapping(raw_tables, spec, findings=findings)
 
 
 def apply_mapping(raw: Mapping[str, pd.DataFrame], mapping: "ColumnMapping | str | Path | dict", *,

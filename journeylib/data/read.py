@@ -22,8 +22,8 @@ from ..checks import given
 from ..errors import SourceError, did_you_mean, mask_secrets
 from ..schema import ROW_COL, SOURCE_COL
 
-__all__ = ["RawSource", "read_source", "choose_source", "resolve_source", "describe_source", "SAMPLE_DATA",
-           "strings_only"]
+__all__ = ["RawSource", "read_source", "choose_source", "resolve_source", "describe_source", "source_label",
+           "SAMPLE_DATA", "strings_only"]
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
 _SUFFIXES = (".csv.gz", ".csv", ".parquet")
@@ -79,6 +79,13 @@ def resolve_source(source: "str | os.PathLike | None") -> str:
             )
         return value.strip()
     return text
+
+
+def source_label(source: "str | os.PathLike | None", resolved: str) -> str:
+    """How reports name a source: an ``env:VAR`` by its variable, never by the URL it holds; anything else
+    described with passwords masked (``resolved`` is :func:`resolve_source`'s result)."""
+    text = str(source or "").strip()
+    return text if text.startswith("env:") else describe_source(resolved)
 
 
 def describe_source(source: str) -> str:

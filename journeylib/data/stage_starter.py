@@ -57,7 +57,7 @@ from ..config import load_config
 from ..errors import JourneyDataError, MappingError, did_you_mean
 from ..schema import TOUCHPOINT
 from ..stages import DEFAULT_STAGES_FILE, Lifecycle, default_lifecycle, load_lifecycle
-from .read import choose_source, describe_source, read_source, resolve_source, strings_only
+from .read import choose_source, read_source, resolve_source, source_label, strings_only
 
 __all__ = ["stage_starter", "guess_stage", "starter_summary", "KEYWORD_RULES", "STARTER_COLUMNS"]
 
@@ -203,10 +203,9 @@ def guess_stage(name: str, lifecycle: Lifecycle | None = None) -> tuple[str | No
 def _read_touchpoints(source: Any, mapping: Any) -> tuple[pd.Series, str]:
     """The touchpoints' names as text (unvalidated) and the source's description."""
     resolved = resolve_source(source)
-    # An env:VAR source is named by its variable, never by the URL it holds (as journeylib.load does).
-    where = str(source).strip() if str(source or "").strip().startswith("env:") else describe_source(resolved)
+    where = source_label(source, resolved)
     if mapping is not None:
-        from .mapping import apply_mapping, load_mapping
+        from .mapping import load_mapping, read_mapped
 
         spec = load_mapping(mapping)
         if "touchpoints" not in spec.tables:
@@ -214,9 +213,7 @@ def _read_touchpoints(source: Any, mapping: Any) -> tuple[pd.Series, str]:
                                "(see journeylib/data/presets/salesforce.yml)")
         # only the touchpoints: a stage file needs no accounts, and the other tables need not fit
         spec = dataclasses.replace(spec, tables={"touchpoints": spec.tables["touchpoints"]})
-        raw = read_source(resolved, tables=spec.source_tables())
-        tables = apply_mapping({k: strings_only(v) for k, v in raw.tables.items()}, spec)
-        return tables["touchpoints"][TOUCHPOINT], where
+        return read_mapped(resolved, spec)[2]["touchpoints"][TOUCHPOINT], where
     raw = read_source(resolved, tables={"touchpoints"})
     if not raw.tables:
         raise JourneyDataError(
