@@ -122,3 +122,11 @@ def test_load_paths_features_survival_and_churn_share_one_cutoff_in_a_dst_timezo
 
     # churn snapshots count days from the first instant after the day
     assert churn_day_end(pd.Timestamp("2026-03-08"), "America/New_York") == expected.value + 1
+
+
+def test_a_window_starting_on_a_date_starts_one_nanosecond_after_the_previous_days_cutoff():
+    from journeylib.data.timeparse import day_start
+
+    assert day_start("2026-03-09", "America/New_York") == as_of_cutoff("2026-03-08", "America/New_York") + NS
+    assert day_start("2026-03-09", "America/New_York") == pd.Timestamp("2026-03-09T04:00Z")  # EDT after the change
+    assert day_start(pd.Timestamp("2026-03-09T12:00Z"), "America/New_York") == pd.Timestamp("2026-03-09T04:00Z")

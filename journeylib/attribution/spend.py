@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..checks import check_choice, check_date, check_days
+from ..checks import check_choice, check_days
 from ..data import JourneyData
-from ..data.timeparse import as_of_cutoff
+from ..data.timeparse import as_of_cutoff, day_start
 from ..errors import ParameterError
 from ..schema import TIMESTAMP
 
@@ -60,9 +60,7 @@ def channel_costs(data: JourneyData, *, by: str = "channel", start: Any = None, 
             raise ParameterError("give start or days, not both")
         mask &= tp[TIMESTAMP] > hi - pd.Timedelta(days=check_days(days, "days"))
     if start is not None:
-        day = check_date(start, "start")
-        lo = as_of_cutoff(day - pd.Timedelta(days=1), data.tz) if day.tzinfo is None else day
-        mask &= tp[TIMESTAMP] > lo
+        mask &= tp[TIMESTAMP] >= day_start(start, data.tz)
     part = tp.loc[mask, [by, "cost"]]
     out = (part.groupby(part[by].astype(object).fillna("(none)"), sort=True)["cost"].agg(["sum", "size"])
            .rename(columns={"sum": "cost", "size": "touches"}).reset_index().rename(columns={"index": by}))

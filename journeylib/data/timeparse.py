@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..checks import check_date
 
-__all__ = ["parse_times", "as_of_cutoff", "date_order_conflict"]
+__all__ = ["parse_times", "as_of_cutoff", "day_start", "date_order_conflict"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -36,6 +36,14 @@ def _epoch(values: pd.Series) -> pd.Series:
     if ok.any():
         out[ok] = pd.to_datetime((seconds[ok] * 1e6).round().astype("int64"), unit="us", utc=True)
     return out
+
+
+def day_start(value: Any, tz: str = "UTC", *, name: str = "start") -> pd.Timestamp:
+    """The first instant (UTC) of the day of ``value`` in ``tz``: one nanosecond after the previous day's
+    :func:`as_of_cutoff` (a window that starts on a date starts here)."""
+    ts = check_date(value, name)
+    day = (ts.tz_convert(tz).tz_localize(None) if ts.tzinfo is not None else ts).normalize()
+    return as_of_cutoff(day - pd.Timedelta(days=1), tz) + pd.Timedelta(1, "ns")
 
 
 _SLASH_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"

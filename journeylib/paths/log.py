@@ -24,9 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import check_choice, check_date, check_days, check_names
+from ..checks import check_choice, check_days, check_names
 from ..data import JourneyData
-from ..data.timeparse import as_of_cutoff
+from ..data.timeparse import as_of_cutoff, day_start
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
 from ..stages import Lifecycle, load_lifecycle
@@ -107,13 +107,6 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
         raise ParameterError(
             f"{name} {unknown[0]!r} occurs nowhere in the data{did_you_mean(unknown[0], known)}; "
             f"known values: {shown or '(none)'}")
-
-
-def _day_start_ns(value: Any, tz: str, name: str) -> int:
-    """First nanosecond (UTC) of the day of ``value`` in ``tz``: the instant after the previous day's cut-off."""
-    ts = check_date(value, name)
-    day = (ts.tz_convert(tz).tz_localize(None) if ts.tzinfo is not None else ts).normalize()
-    return int(as_of_cutoff(day - pd.Timedelta(days=1), tz).value) + 1
 
 
 def cutoff_ns(as_of: Any, tz: str = "UTC") -> int | None:
@@ -428,7 +421,7 @@ def build_log(source: "pd.DataFrame | JourneyData", lifecycle: Any = None, *, le
     cutoff = cutoff_ns(as_of, tz)
     if cutoff is not None:
         mask &= ts <= cutoff
-    start_ns = None if start is None else _day_start_ns(start, tz, "start")
+    start_ns = None if start is None else int(day_start(start, tz).value)
     if start_ns is not None:
         mask &= ts >= start_ns
     if end is not None:
