@@ -6,11 +6,11 @@
   decay, U-, W-shaped and full-path credit with the B2B milestones;
 * :mod:`.markov_chain` - :func:`markov`: removal-effect credit of an absorbing Markov chain, in
   closed form;
-* :mod:`.shapley` - :func:`shapley` (simplified Shapley value) and :func:`credit_intervals`
-  (bootstrap intervals for any model's credit);
+* :mod:`.shapley` - :func:`shapley`: the simplified Shapley value;
 * :mod:`.lift` - :func:`channel_lift`: each channel's effect on conversion from the data
   (regularised logistic regression on exposure, bootstrap intervals);
-* :mod:`.compare` - :func:`compare_models`: every model side by side, and the sentences of
+* :mod:`.compare` - :func:`compare_models`: every model side by side, :func:`credit_intervals`
+  (bootstrap intervals for any model's credit), and the sentences of
   the deck's "Where pipeline comes from";
 * :mod:`.spend` - :func:`channel_costs`, :func:`return_on_spend` (CAC, ROI) and
   :func:`influence` (value touched); :func:`what_if` (in :mod:`.lift`): the expected change
@@ -18,12 +18,12 @@
 """
 from __future__ import annotations
 
-from .compare import ALL_MODELS, compare_models, pipeline_sentences
+from .compare import ALL_MODELS, compare_models, credit_intervals, pipeline_sentences
 from .lift import LIFT_COLUMNS, channel_lift, exposure_matrix, what_if
 from .markov_chain import markov, removal_effects, transition_matrix
 from .paths import PATH_COLUMNS, conversion_paths
 from .rules import MODELS, rule_based, touch_credits
-from .shapley import credit_intervals, shapley
+from .shapley import shapley
 from .spend import channel_costs, influence, return_on_spend
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "rule_based", "touch_credits", "MODELS", "channel_lift",
