@@ -28,11 +28,14 @@ def test_attribution_notebook_records_the_library_values(tmp_path, sample):
     rec_what_if = pd.DataFrame(rec["what_if"]["data"], columns=rec["what_if"]["columns"])
     pd.testing.assert_frame_equal(rec_what_if, scenario, check_dtype=False)
     assert rec_what_if.loc[0, "ci_low"] <= rec_what_if.loc[0, "expected_change"] <= rec_what_if.loc[0, "ci_high"]
-    spend = attribution.return_on_spend(credits[credits["model"] == "w_shaped"][["channel", "conversions", "value"]],
-                                        attribution.channel_costs(sample, days=365))
+    spend = attribution.cost_per_outcome(sample, model="w_shaped", days=365, lookback_days=365)
     rec_spend = pd.DataFrame(rec["spend"]["data"], columns=rec["spend"]["columns"])
     pd.testing.assert_frame_equal(rec_spend, spend, check_dtype=False)
     assert rec_spend["cost"].sum() > 0  # the sample's paid channels carry costs
+    assert rec_spend["cost_per_lead"].notna().any() and rec_spend["cost_per_opportunity"].notna().any()
+    by_stage = pd.DataFrame(rec["shapley_by_stage"]["data"], columns=rec["shapley_by_stage"]["columns"])
+    pd.testing.assert_frame_equal(by_stage, attribution.shapley(paths, by_stage=True), check_dtype=False)
+    assert by_stage["conversions"].sum() == pytest.approx(rec["converting"])
     section = review.read_results(result.folder, "05_attribution")["sentences"]
     assert section == attribution.pipeline_sentences(credits, lift, model="w_shaped", currency=sample.currency)
     assert any("of won revenue" in s for s in section)

@@ -66,6 +66,17 @@ def test_other_conversions_and_windows(data):
     assert short.loc["A1", "path"] == ("email", "sales")  # 40 days before 05-01: from 03-22
     everything = attribution.conversion_paths(data, lookback_days=1000, opportunity_types=None)
     assert "A3" in set(everything["journey_id"])
+    # the first lead, with the touch at its instant: A1's lead 03-15 follows E1; A2's 02-02 follows E5 (02-01)
+    leads = attribution.conversion_paths(data, conversion="lead_created").set_index("journey_id")
+    assert leads["path"].to_dict() == {"A1": ("paid_search",), "A2": ("webinar",)}
+    assert leads["converted"].tolist() == [1, 1] and leads["value"].tolist() == [0.0, 0.0]
+
+
+def test_each_touch_keeps_its_stage_and_the_lifecycle_order_is_kept(data):
+    p = attribution.conversion_paths(data).set_index("journey_id")
+    stage_of = data.touchpoints.set_index("event_id")["stage"].astype(str)
+    assert p.loc["A1", "stages"] == tuple(stage_of[["E1", "E2", "E3"]])
+    assert p.attrs["stage_order"] == list(data.lifecycle.ids)
 
 
 def test_opportunity_journeys(data):
@@ -81,7 +92,7 @@ def test_opportunity_journeys(data):
 
 
 def test_bad_options_name_what_is_allowed(data):
-    with pytest.raises(ParameterError, match=r"conversion must be one of won, opportunity_created, awareness"):
+    with pytest.raises(ParameterError, match=r"conversion must be one of won, opportunity_created, lead_created, awareness"):
         attribution.conversion_paths(data, conversion="signed")
     with pytest.raises(ParameterError, match="level must be one of account, opportunity; got 'contact'"):
         attribution.conversion_paths(data, level="contact")

@@ -74,3 +74,21 @@ def test_credit_intervals_hold_the_estimate_and_are_reproducible():
         again = attribution.credit_intervals(paths, model, n_boot=40, random_state=2)
         pd.testing.assert_frame_equal(out, again)
     assert out.attrs["model"] == "shapley"
+
+
+def test_shapley_ordered_by_stage_by_hand_and_against_every_permutation():
+    paths = PATHS.assign(stages=[("awareness", "decision", "decision"), ("research",), ("awareness", "research"),
+                                 ("awareness", "awareness", "decision"), (None,)])
+    paths.attrs["stage_order"] = ["awareness", "research", "decision"]
+    s = attribution.shapley(paths, by_stage=True)
+    # J1 {(aw,A),(de,B),(de,A)}: 1/3 each (20); J2 {(re,B)}: 1 (30); J3 {(aw,A),(re,C)}: 1/2 (45); J5 {(-,A)}: 1 (10)
+    assert list(zip(s["stage"], s["channel"])) == [("awareness", "A"), ("research", "B"), ("research", "C"),
+                                                   ("decision", "A"), ("decision", "B"), ("(no stage)", "A")]
+    assert s["conversions"].tolist() == pytest.approx([1 / 3 + 1 / 2, 1, 1 / 2, 1 / 3, 1 / 3, 1])
+    assert s["value"].tolist() == pytest.approx([20 + 45, 30, 45, 20, 20, 10])
+    assert s["conversions"].sum() == pytest.approx(4)
+    named = [tuple("(no stage)" if x is None else x for x in st) for st in paths["stages"]]
+    exact = _exact_shapley(paths.assign(path=[tuple(zip(st, p)) for st, p in zip(named, paths["path"])]))
+    assert dict(zip(zip(s["stage"], s["channel"]), s["conversions"])) == pytest.approx(exact, abs=1e-12)
+    with pytest.raises(Exception, match="stages"):
+        attribution.shapley(PATHS, by_stage=True)

@@ -52,3 +52,34 @@ def test_no_cost_column_gives_an_empty_table_with_a_note(make_source):
     data = journeylib.load(make_source(), as_of="2026-10-31")
     out = attribution.channel_costs(data)
     assert out.empty and "no cost" in out.attrs["note"]
+
+
+def test_cost_per_lead_opportunity_and_won_deal_by_hand(make_source):
+    touchpoints = TOUCHPOINTS + "E6,A4,2026-01-05,newsletter_click,email,Jan news,\n"
+    leads = ("lead_id,created_at,account_id\nL1,2026-09-01,A1\nL2,2026-09-06,A2\nL3,2026-10-30,A3\n"
+             "L4,2026-01-05,A4\nL5,2026-10-20,A1\n")  # L4 before the period; L5 is not A1's first lead
+    opportunities = ("opportunity_id,account_id,created_at,closed_at,status,amount,type\n"
+                     "O1,A1,2026-09-15,2026-10-15,won,1000,new\nO2,A2,2026-10-02,,open,400,new\n")
+    data = journeylib.load(make_source(accounts=None, touchpoints=touchpoints, leads=leads,
+                                       opportunities=opportunities), as_of="2026-10-31")
+    out = attribution.cost_per_outcome(data, days=90).set_index("channel")
+    # leads: each account's first lead, with the touch that created it: A1 (E1), A2 (E3: 09-05), A3 (E5)
+    # opportunities (linear): A1 E1,E2 -> 1/2 each; A2 E3,E4 -> 1/2 paid_search, 1/2 sales
+    # won: A1 (1000) -> paid_search 1/2 (500), webinar 1/2 (500)
+    assert out[["cost", "leads", "opportunities", "won", "won_value"]].to_dict("index") == {
+        "paid_search": {"cost": 250.0, "leads": 3.0, "opportunities": 1.0, "won": 0.5, "won_value": 500.0},
+        "webinar": {"cost": 300.0, "leads": 0.0, "opportunities": 0.5, "won": 0.5, "won_value": 500.0},
+        "sales": {"cost": 0.0, "leads": 0.0, "opportunities": 0.5, "won": 0.0, "won_value": 0.0}}
+    assert out.loc["paid_search", "cost_per_lead"] == pytest.approx(250 / 3)
+    assert out.loc["paid_search", "cost_per_opportunity"] == pytest.approx(250)
+    assert out.loc["webinar", "cost_per_opportunity"] == pytest.approx(600)
+    assert out.loc["paid_search", "cost_per_won"] == pytest.approx(500)
+    assert out.loc["webinar", "roi"] == pytest.approx((500 - 300) / 300)
+    assert np.isnan(out.loc["webinar", "cost_per_lead"])  # no lead credited
+    assert out.loc["sales", ["cost_per_opportunity", "roi"]].isna().all()  # no recorded cost
+    assert out.attrs["outcomes"] == {"leads": 3, "opportunities": 2, "won": 1}
+    assert list(out.index) == ["webinar", "paid_search", "sales"]  # by cost
+    first = attribution.cost_per_outcome(data, days=90, model="first").set_index("channel")
+    assert first.loc["paid_search", ["opportunities", "won"]].tolist() == [2.0, 1.0]
+    whole = attribution.cost_per_outcome(data, days=400).set_index("channel")  # A4's lead and January email count
+    assert whole.loc["email", "leads"] == 1.0 and whole.attrs["outcomes"]["leads"] == 4

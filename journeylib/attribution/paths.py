@@ -4,11 +4,13 @@ A journey is an account's (``level="account"``) or an opportunity's (``level="op
 touches, in time order, within ``lookback_days`` before its conversion (or before the
 data's cut-off when it has not converted). Touches by any contact of the account count for
 the account (B2B: the buying committee converts, not a person); touches at or after the
-conversion are left out. Conversions:
+conversion are left out (but see ``"lead_created"``). Conversions:
 
 * ``"won"``: the first won opportunity (of ``opportunity_types``) closes; value = its amount;
 * ``"opportunity_created"``: the first opportunity (of those types) is created; value = its
   amount (pipeline);
+* ``"lead_created"``: the account's first lead is created (``leads.created_at``); value 0;
+  the touch at that instant counts (the form or event that created the lead);
 * a stage id (``"decision"``): the first touchpoint in that stage; value 0.
 
 Milestones for position-based models: ``lead_touch`` is the last touch at or before the
@@ -28,20 +30,23 @@ from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
 
-__all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "UNKNOWN_CHANNEL"]
+__all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "CONVERSIONS", "UNKNOWN_CHANNEL"]
 
 LEVELS = ("account", "opportunity")
+#: The conversions besides a stage id.
+CONVERSIONS = ("won", "opportunity_created", "lead_created")
 UNKNOWN_CHANNEL = "(unknown)"
 #: The columns of :func:`conversion_paths`, in order.
-PATH_COLUMNS = ("journey_id", "account_id", "path", "touch_times", "campaigns", "converted", "decided", "value",
-                "conversion_at", "lead_touch", "opportunity_touch")
+PATH_COLUMNS = ("journey_id", "account_id", "path", "touch_times", "campaigns", "stages", "converted", "decided",
+                "value", "conversion_at", "lead_touch", "opportunity_touch")
 
 
 def _opportunities(data: JourneyData, types: list[str] | None) -> pd.DataFrame:
     opp = data.opportunities
     if opp is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in (OPPORTUNITY_ID, ACCOUNT_ID, "created_at",
-                                                                     "closed_at", "status", "amount")})
+        times = {c: pd.Series(dtype="datetime64[ns, UTC]") for c in ("created_at", "closed_at")}
+        return pd.DataFrame({OPPORTUNITY_ID: pd.Series(dtype=object), ACCOUNT_ID: pd.Series(dtype=object), **times,
+                             "status": pd.Series(dtype=object), "amount": pd.Series(dtype=float)})
     if types is not None and "type" in opp.columns:
         kind = opp["type"].astype("string").str.lower()
         opp = opp[(kind.isin(types) | kind.isna()).to_numpy(dtype=bool, na_value=True)]
@@ -76,6 +81,13 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
         accounts["conversion_at"] = accounts[ACCOUNT_ID].map(conv[time_col])
         accounts["value"] = accounts[ACCOUNT_ID].map(conv["_amount"]).fillna(0.0).astype(float)
         accounts["opportunity_at"] = accounts[ACCOUNT_ID].map(conv["created_at"])
+    elif conversion == "lead_created":
+        leads = data.leads
+        first_lead = (leads.dropna(subset=[ACCOUNT_ID]).groupby(leads[ACCOUNT_ID].dropna().astype(str))["created_at"]
+                      .min() if leads is not None and ACCOUNT_ID in leads else pd.Series(dtype="datetime64[ns, UTC]"))
+        accounts["conversion_at"] = accounts[ACCOUNT_ID].map(first_lead)
+        accounts["value"] = 0.0
+        accounts["opportunity_at"] = pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns, UTC]")
     else:
         tp = data.touchpoints
         hit = tp[tp["stage"].astype(str) == conversion]
@@ -104,7 +116,7 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     level : {"account", "opportunity"}
         Whose journeys: an account's, or an opportunity's (its account's touches from
         ``lookback_days`` before its creation to its close).
-    conversion : {"won", "opportunity_created"} or a stage id
+    conversion : {"won", "opportunity_created", "lead_created"} or a stage id
         What counts as converting (module docstring).
     lookback_days : float, default 365
         Touches at most this many days before the conversion (or the cut-off) count.
@@ -116,20 +128,22 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     DataFrame
         :data:`PATH_COLUMNS`, sorted by ``journey_id``: ``path`` (tuple of channels; a touch
         without a channel is :data:`UNKNOWN_CHANNEL`), ``touch_times`` (tuple of UTC
-        Timestamps), ``campaigns`` (tuple, None where a touch has none), ``converted``
+        Timestamps), ``campaigns`` and ``stages`` (tuples, None where a touch has
+        none), ``converted``
         (0/1), ``decided`` (the outcome is known: converted, or for ``"won"`` a deal was
         lost; an open deal is not decided), ``value`` (float), ``conversion_at`` (NaT when
         not converted),
         ``lead_touch`` and ``opportunity_touch`` (index into ``path``, -1 when none).
         Journeys without any touch in their window are left out (``attrs["no_touch"]``
-        counts them). ``attrs`` holds ``level``, ``conversion`` and ``lookback_days``.
+        counts them). ``attrs`` holds ``level``, ``conversion``, ``lookback_days`` and
+        ``stage_order`` (the lifecycle's stage ids).
     """
     if not isinstance(data, JourneyData):
         raise ParameterError(f"data must be a JourneyData (journeylib.load); got {type(data).__name__}")
     level = check_choice(level, "level", LEVELS)
     stages = list(data.lifecycle.ids)
-    if conversion not in ("won", "opportunity_created") and conversion not in stages:
-        check_choice(conversion, "conversion", ["won", "opportunity_created", *stages])
+    if conversion not in CONVERSIONS and conversion not in stages:
+        check_choice(conversion, "conversion", [*CONVERSIONS, *stages])
     lookback = pd.Timedelta(days=check_days(lookback_days, "lookback_days"))
     types = check_names(opportunity_types, "opportunity_types")
     types = [t.lower() for t in types] if types is not None else None
@@ -140,12 +154,14 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
 
     tp = data.touchpoints
     cols = [ACCOUNT_ID, TIMESTAMP, CHANNEL if CHANNEL in tp else TOUCHPOINT]
-    touches = tp[cols + (["campaign"] if "campaign" in tp else []) + (["event_id"] if "event_id" in tp else [])]
+    touches = tp[cols + [c for c in ("campaign", "stage", "event_id") if c in tp]]
     touches = touches.rename(columns={cols[2]: "_channel"})
     touches = touches.assign(**{ACCOUNT_ID: touches[ACCOUNT_ID].astype(str)})
     merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].merge(touches, on=ACCOUNT_ID)
-    before_end = np.where(merged["converted"].to_numpy() == 1, merged[TIMESTAMP] < merged["end_at"],
-                          merged[TIMESTAMP] <= merged["end_at"])
+    # touches at the conversion are after it (the signature closing a deal), except the one creating a lead
+    at_end_counts = conversion == "lead_created"
+    before_end = np.where((merged["converted"].to_numpy() == 1) & (not at_end_counts),
+                          merged[TIMESTAMP] < merged["end_at"], merged[TIMESTAMP] <= merged["end_at"])
     merged = merged[before_end & (merged[TIMESTAMP] >= merged["start_at"]).to_numpy()]
     order = ["journey_id", TIMESTAMP] + (["event_id"] if "event_id" in merged else [])
     merged = merged.sort_values(order, kind="stable")
@@ -153,9 +169,12 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     campaign = merged["campaign"].astype(object).where(merged["campaign"].notna(), None) \
         if "campaign" in merged else pd.Series(None, index=merged.index, dtype=object)
 
-    g = merged.assign(_campaign=campaign).groupby("journey_id", sort=True)
+    stage = merged["stage"].astype(object).where(merged["stage"].notna(), None) \
+        if "stage" in merged else pd.Series(None, index=merged.index, dtype=object)
+
+    g = merged.assign(_campaign=campaign, _stage=stage).groupby("journey_id", sort=True)
     out = pd.DataFrame({"path": g["_channel"].agg(tuple), "touch_times": g[TIMESTAMP].agg(tuple),
-                        "campaigns": g["_campaign"].agg(tuple)})
+                        "campaigns": g["_campaign"].agg(tuple), "stages": g["_stage"].agg(tuple)})
     info = journeys.set_index("journey_id").loc[out.index]
     out.insert(0, ACCOUNT_ID, info[ACCOUNT_ID].to_numpy())
     out["converted"] = info["converted"].to_numpy().astype(int)
@@ -167,7 +186,7 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     out["opportunity_touch"] = _milestone_index(merged, info["opportunity_at"])
     out = out.reset_index().loc[:, list(PATH_COLUMNS)]
     out.attrs.update(level=level, conversion=conversion, lookback_days=float(lookback_days),
-                     no_touch=int(len(journeys) - len(out)))
+                     no_touch=int(len(journeys) - len(out)), stage_order=stages)
     return out
 
 

@@ -1,4 +1,4 @@
-"""What channels cost and return: spend, cost per won deal (CAC), ROI, and the revenue or pipeline they touched.
+"""What channels cost and return: spend, cost per lead, per opportunity and per won deal (CAC), ROI, influence.
 
 Costs are the ``cost`` of the touchpoints (the data contract's optional column), summed per
 channel or campaign over a window. Credit comes from any attribution model
@@ -7,6 +7,12 @@ same spend can be read against several models. *Influenced* value counts a conve
 journey's whole value for every channel it touched (not a share): it answers "how much won
 revenue (or, with ``conversion="opportunity_created"`` paths, pipeline) did this channel
 touch?", and its column sums to more than the total.
+
+:func:`cost_per_outcome` reads one period: the spend of the last ``days`` days against the
+leads, opportunities and won deals of the same days, each credited to channels (or
+campaigns) by one rule model over its own journey (touches up to ``lookback_days`` before it,
+so a touch paid before the period can earn credit for an outcome within it, as period CAC
+is read in practice).
 """
 from __future__ import annotations
 
@@ -20,8 +26,13 @@ from ..data import JourneyData
 from ..data.timeparse import as_of_cutoff, day_start
 from ..errors import ParameterError
 from ..schema import TIMESTAMP
+from .paths import conversion_paths
+from .rules import MODELS, rule_based
 
-__all__ = ["channel_costs", "return_on_spend", "influence"]
+__all__ = ["channel_costs", "return_on_spend", "influence", "cost_per_outcome", "OUTCOMES"]
+
+#: The outcomes of :func:`cost_per_outcome`: column name -> conversion of :func:`conversion_paths`.
+OUTCOMES = {"leads": "lead_created", "opportunities": "opportunity_created", "won": "won"}
 
 _BY = ("channel", "campaign")
 
@@ -124,3 +135,59 @@ def influence(paths: pd.DataFrame, *, by: str = "channel") -> pd.DataFrame:
     out["share_of_value"] = out["value_influenced"] / total if total else np.nan
     out = out.reset_index().rename(columns={column: by})
     return out.sort_values(["value_influenced", by], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def cost_per_outcome(data: JourneyData, *, model: str = "linear", by: str = "channel", days: float = 365,
+                     lookback_days: float = 365, opportunity_types: Any = ("new",), **model_params: Any) -> pd.DataFrame:
+    """Spend, credited leads, opportunities and won deals, and the cost of each, per channel or campaign.
+
+    Parameters
+    ----------
+    data : JourneyData
+    model : str, default "linear"
+        A rule model of :func:`~journeylib.attribution.rule_based` (:data:`MODELS`).
+    by : {"channel", "campaign"}
+    days : float, default 365
+        The period: spend and outcomes of the last ``days`` days up to the data's cut-off.
+    lookback_days : float, default 365
+        Each outcome's journey: its touches up to this many days before it.
+    opportunity_types
+        Opportunity types that count (as in :func:`conversion_paths`).
+    **model_params
+        The model's parameters (``half_life_days``, ``u_weights``, ...).
+
+    Returns
+    -------
+    DataFrame
+        ``channel`` (or ``campaign``), ``cost``, ``leads``, ``opportunities``, ``won`` (credited
+        counts; each sums to the period's outcomes with a touch; ``leads`` are accounts' first
+        leads), ``won_value``, ``cost_per_lead``, ``cost_per_opportunity``, ``cost_per_won``
+        (CAC; NaN without credit or without recorded cost) and ``roi`` = (won_value - cost) / cost (NaN without cost); sorted by cost,
+        then won. ``attrs``: ``note`` (of the costs), ``model``, ``days``, and the period's
+        ``outcomes`` (counts, with or without a touch).
+    """
+    by = check_choice(by, "by", _BY)
+    model = check_choice(model, "model", MODELS)
+    period = pd.Timedelta(days=check_days(days, "days"))
+    costs = channel_costs(data, by=by, days=days)
+    table = costs[[by, "cost"]]
+    outcomes = {}
+    for column, conversion in OUTCOMES.items():
+        paths = conversion_paths(data, conversion=conversion, lookback_days=lookback_days,
+                                 opportunity_types=opportunity_types)
+        paths = paths[(paths["converted"] == 1) & (paths["conversion_at"] > data.cutoff - period)]
+        outcomes[column] = len(paths)
+        credit = rule_based(paths, model, by=by, **model_params)
+        credit = credit.rename(columns={"conversions": column, "value": "won_value"})
+        keep = [by, column] + (["won_value"] if column == "won" else [])
+        table = table.merge(credit.loc[credit[column] > 0, keep], on=by, how="outer")
+    numbers = ["cost", *OUTCOMES, "won_value"]
+    table[numbers] = table[numbers].astype(float).fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for column in OUTCOMES:
+            name = "cost_per_" + {"leads": "lead", "opportunities": "opportunity", "won": "won"}[column]
+            table[name] = np.where((table[column] > 0) & (table["cost"] > 0), table["cost"] / table[column], np.nan)
+        table["roi"] = np.where(table["cost"] > 0, (table["won_value"] - table["cost"]) / table["cost"], np.nan)
+    table = table.sort_values(["cost", "won", by], ascending=[False, False, True], kind="stable").reset_index(drop=True)
+    table.attrs.update(note=costs.attrs.get("note", ""), model=model, days=float(days), outcomes=outcomes)
+    return table

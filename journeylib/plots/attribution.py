@@ -6,10 +6,11 @@ import plotly.graph_objects as go
 
 from .theme import PALETTE, empty_figure, new_figure
 
-__all__ = ["credit_comparison_figure", "lift_figure", "touch_timeline_figure", "MODEL_LABELS"]
+__all__ = ["credit_comparison_figure", "lift_figure", "touch_timeline_figure", "stage_credit_figure", "MODEL_LABELS"]
 
 MODEL_LABELS = {"first": "First touch", "last": "Last touch", "linear": "Linear", "time_decay": "Time decay",
-                "u_shaped": "U-shaped", "w_shaped": "W-shaped", "full_path": "Full path", "markov": "Markov chain"}
+                "u_shaped": "U-shaped", "w_shaped": "W-shaped", "full_path": "Full path", "markov": "Markov chain",
+                "shapley": "Shapley"}
 
 
 def credit_comparison_figure(credits: pd.DataFrame, title: str = "Conversions credited to each channel, by model",
@@ -64,4 +65,20 @@ def touch_timeline_figure(touches: pd.DataFrame, title: str = "The touches that 
                         hovertemplate="%{x|%Y-%m-%d}: %{y} %{customdata[1]}<br>credit %{customdata[0]:.0%}"
                                       "<extra></extra>")
     fig.update_layout(xaxis_title="time", yaxis_title="channel", showlegend=False, height=360)
+    return fig
+
+
+def stage_credit_figure(by_stage: pd.DataFrame, title: str = "Where in the journey each channel earns its credit",
+                        value: str = "conversions") -> go.Figure:
+    """Heatmap of :func:`journeylib.attribution.shapley` with ``by_stage=True``: channels by stage, in stage order."""
+    if by_stage.empty:
+        return empty_figure(title, "no converting journey with a touch")
+    grid = by_stage.pivot_table(index="channel", columns="stage", values=value, aggfunc="sum", sort=False)
+    grid = grid.loc[grid.sum(axis=1).sort_values(ascending=True).index]  # largest at the top
+    fig = new_figure(title)
+    fig.add_heatmap(z=grid.to_numpy(), x=list(grid.columns), y=list(grid.index), colorscale="Blues",
+                    colorbar=dict(title=value.replace("_", " ")), hoverongaps=False,
+                    hovertemplate="%{y} in %{x}: %{z:,.1f}<extra></extra>")
+    fig.update_layout(xaxis_title="stage of the touch", yaxis_title="channel", yaxis_automargin=True,
+                      height=max(320, 28 * len(grid) + 160))
     return fig
