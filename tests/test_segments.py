@@ -15,7 +15,8 @@ import journeylib
 from journeylib import review, segments, synth
 from journeylib.errors import ParameterError
 from journeylib.data.timeparse import as_of_cutoff
-from journeylib.segments.features import account_features, tables_as_of
+from journeylib.data.history import tables_as_of
+from journeylib.segments.features import account_features
 from journeylib.plots import segments as seg_plots
 from journeylib.segments import PersonaModel, PersonaWarning
 from journeylib.stages import default_lifecycle

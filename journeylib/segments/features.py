@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.history import tables_as_of
 from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
@@ -54,7 +55,7 @@ from ..stages import Lifecycle, default_lifecycle
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
-    "tables_as_of", "feature_info",
+    "feature_info",
 ]
 
 #: Channels counted as paid media in ``paid_share``.
@@ -161,46 +162,6 @@ def _tables_and_cutoff(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | 
     if unknown:
         raise ParameterError(f"unknown tables {unknown}{did_you_mean(unknown[0], TABLES)}; tables: {', '.join(TABLES)}")
     return {t: data.get(t) for t in TABLES}, as_of_cutoff(as_of), default_lifecycle()
-
-
-def _utc(s: pd.Series) -> pd.Series:
-    s = pd.to_datetime(s, utc=True, errors="coerce") if not isinstance(s.dtype, pd.DatetimeTZDtype) else s
-    return s.dt.tz_convert("UTC")
-
-
-def tables_as_of(tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame | None]:
-    """The tables as known at ``cutoff``: rows whose own time is after it dropped, later ends cleared.
-
-    An opportunity closed after the cutoff is open (status ``open``), a subscription
-    ending after it is active, a ticket resolved after it is unresolved (no csat yet),
-    a lead's later MQL/SQL dates are unknown. Tables without a time column
-    (contacts) are kept as they are.
-    """
-    out: dict[str, pd.DataFrame | None] = {}
-    for name, df in tables.items():
-        if df is None or name not in TABLES:
-            out[name] = df
-            continue
-        spec = TABLES[name]
-        frame = df.copy()
-        for col in spec.columns:
-            if col.kind == "time" and col.name in frame:
-                frame[col.name] = _utc(frame[col.name])
-        if spec.time and spec.time in frame:
-            frame = frame.loc[~(frame[spec.time] > cutoff)]  # missing times kept (they are not "after")
-        for col in spec.columns:
-            if col.cut_at_as_of and col.name in frame:
-                if col.kind == "time":
-                    later = frame[col.name] > cutoff
-                    frame[col.name] = frame[col.name].mask(later)
-                    if name == "opportunities" and "status" in frame:
-                        frame["status"] = frame["status"].mask(later, "open")
-                    if name == "tickets" and "csat" in frame:
-                        frame["csat"] = frame["csat"].mask(later)
-        if name == "leads" and OPPORTUNITY_ID in frame and "sql_at" in frame:
-            frame[OPPORTUNITY_ID] = frame[OPPORTUNITY_ID].mask(frame["sql_at"].isna())
-        out[name] = frame.reset_index(drop=True)
-    return out
 
 
 # --------------------------------------------------------------------------- features

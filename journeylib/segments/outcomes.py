@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CONTACT_ID, STAGE, TIMESTAMP
 from .columns import UNASSIGNED
-from .features import tables_as_of
+from ..data.history import tables_as_of
 from .profiles import _as_labels
 
 # --------------------------------------------------------------------------- outcomes
