@@ -1,6 +1,7 @@
 """Attribution figures: credit by channel under every model, channel lift, one account's credited touches."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -61,7 +62,8 @@ def touch_timeline_figure(touches: pd.DataFrame, title: str = "The touches that 
     for i, (channel, part) in enumerate(touches.groupby("channel", sort=True)):
         fig.add_scatter(x=part["touch_time"], y=[channel] * len(part), mode="markers", name=str(channel),
                         marker=dict(size=8 + 40 * part["credit"], color=PALETTE[i % len(PALETTE)]),
-                        customdata=part[["credit", "campaign"]].astype(object).fillna("").to_numpy(),
+                        customdata=np.column_stack([part["credit"].to_numpy(dtype=float), part["campaign"]
+                                                    .astype(object).where(part["campaign"].notna(), "").to_numpy()]),
                         hovertemplate="%{x|%Y-%m-%d}: %{y} %{customdata[1]}<br>credit %{customdata[0]:.0%}"
                                       "<extra></extra>")
     fig.update_layout(xaxis_title="time", yaxis_title="channel", showlegend=False, height=360)
