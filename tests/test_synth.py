@@ -18,8 +18,8 @@ from journeylib.synth import XSS_ACCOUNT_NAME, generate, write
 
 END = "2026-10-31"
 END_TS = pd.Timestamp(END, tz="UTC") + pd.Timedelta(days=1)  # end of the last day (exclusive)
-TRUTH_FILES = ["channel_effects.json", "churn.csv", "churn_drivers.json", "personas.csv", "scenarios.csv",
-               "time_to_value.json"]
+TRUTH_FILES = ["channel_effects.json", "churn.csv", "churn_drivers.json", "deal_cycles.json", "personas.csv",
+               "scenarios.csv", "time_to_value.json"]
 
 
 @pytest.fixture(scope="module")

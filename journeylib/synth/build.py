@@ -145,7 +145,8 @@ def write(dataset: SynthDataset, out: str | Path, format: str = "csv") -> list[P
         ``duckdb``: one ``journey.duckdb`` with a table per contract table.
         For every format the truth goes to ``out/truth/``: ``personas.csv``,
         ``time_to_value.json``, ``churn.csv``, ``churn_drivers.json``,
-        ``channel_effects.json``, ``scenarios.csv`` (JSON with sorted keys, indent 2).
+        ``channel_effects.json``, ``deal_cycles.json``, ``scenarios.csv`` (JSON with sorted keys,
+        indent 2).
 
     Returns
     -------
@@ -196,7 +197,7 @@ def write(dataset: SynthDataset, out: str | Path, format: str = "csv") -> list[P
         path.write_bytes(df.to_csv(index=False, lineterminator="\n",
                                    float_format="%.6f" if name == "churn" else None).encode("utf-8"))
         written.append(path)
-    for name in ("time_to_value", "churn_drivers", "channel_effects"):
+    for name in ("time_to_value", "churn_drivers", "channel_effects", "deal_cycles"):
         path = tdir / f"{name}.json"
         path.write_text(json.dumps(_round_floats(truth[name]), sort_keys=True, indent=2) + "\n", encoding="utf-8")
         written.append(path)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .params import ENTERPRISE, GROWTH, STARTER, TIME_TO_VALUE
+from .params import (ENTERPRISE, GROWTH, PERSONAS, SMB, STARTER, TIME_TO_VALUE, _CYCLE, _MIN_CYCLE, _OPP_AFTER_REQUEST,
+                     _OPP_AFTER_REQUEST_SMB, _OPP_BEFORE_CLOSE, _REQUEST_SHARE)
 
 # =========================================================================== helpers
 @dataclass
@@ -86,6 +88,28 @@ def _norm_ppf(u: np.ndarray) -> np.ndarray:
         q = np.sqrt(-2 * np.log(uu))
         out[mask] = sign * (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
             ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    return out
+
+
+def _deal_cycle_truth() -> dict[str, dict[str, Any]]:
+    """Per persona, the planted buying cycle and the mean days from a standard deal's creation to its close.
+
+    The mean is the expectation of the schedule's own formula (journeys._schedule) by quadrature
+    on fixed grids (4,000 cycle quantiles x 40 x 40 uniform points): no random draw.
+    """
+    k, m = 4000, 40
+    z = _norm_ppf((np.arange(k) + 0.5) / k)
+    u = (np.arange(m) + 0.5) / m
+    out = {}
+    for p, name in enumerate(PERSONAS):
+        median, sigma = _CYCLE[p]
+        D = np.maximum(median * np.exp(sigma * z), _MIN_CYCLE)[:, None, None]
+        request = D * (_REQUEST_SHARE[0] + _REQUEST_SHARE[1] * u[None, :, None])
+        after, before = (_OPP_AFTER_REQUEST_SMB, _OPP_BEFORE_CLOSE[1]) if p == SMB else \
+            (_OPP_AFTER_REQUEST, _OPP_BEFORE_CLOSE[0])
+        opp = np.minimum(request + after[0] + after[1] * u[None, None, :], D - before)
+        out[name] = {"cycle_median_days": float(median), "cycle_sigma": float(sigma),
+                     "mean_cycle_days": float(D.mean()), "mean_creation_to_close_days": float((D - opp).mean())}
     return out
 
 

@@ -15,7 +15,8 @@ from ..errors import ParameterError
 from .common import _Ctx, _Events, _NS, _choice, _lognormal, _poisson_events
 from .params import (CHANNELS, CHURN1, ENT, FULL, GROWTH, LIGHT, LTW, MID, PERSONAS, REENGAGE, RISK, SMB, STALL,
                      STARTER, STD, TECH, WIN_INTERCEPT, XSELL, XSELLP, _CHANNEL_BETA, _CHANNEL_MULT_SHAPE, _COUNTRIES,
-                     _CYCLE, _EMPLOYEES, _EXT_DAYS, _FIRST_TOUCH, _INDUSTRY_P, _NURTURE_RATES, _N_CONTACTS, _O,
+                     _CYCLE, _MIN_CYCLE, _OPP_AFTER_REQUEST, _OPP_AFTER_REQUEST_SMB, _OPP_BEFORE_CLOSE,
+                     _REQUEST_SHARE, _EMPLOYEES, _EXT_DAYS, _FIRST_TOUCH, _INDUSTRY_P, _NURTURE_RATES, _N_CONTACTS, _O,
                      _PERSONA_SHARE, _PHASE_FACTOR, _PLAN_P, _PRESALE_COUNTS, _PRICE, _REGION_HOUR, _REGION_P, _SEATS,
                      _SPONSOR_P, _STALL_P, _STALL_REQUEST_P, _T, _TP_CHANNEL, _UNITS, _WINDOWS)
 
@@ -160,7 +161,7 @@ def _schedule(ctx: _Ctx, A: _NS) -> None:
     med = np.array([_CYCLE[p][0] for p in range(5)])[persona]
     sig = np.array([_CYCLE[p][1] for p in range(5)])[persona]
     D = _lognormal(rng, med, sig, n)
-    D = np.maximum(D, 4.0)
+    D = np.maximum(D, _MIN_CYCLE)
     t0 = H * rng.random(n) ** 0.85 * 0.995
     stalled = (rng.random(n) < np.array(_STALL_P)[persona]) & (scen == STD)
     forced = np.full(n, -1, dtype=np.int64)  # 1 won, 0 lost, -1 drawn from the win model
@@ -204,10 +205,11 @@ def _schedule(ctx: _Ctx, A: _NS) -> None:
     kind[fam & (A.fam_role >= 1)] = XSELLP
     has_opp = ~stalled
     # request (form / demo request / trial), opportunity creation, close
-    req = t0 + D * (0.38 + 0.08 * rng.random(n))
-    opp = np.minimum(req + 1 + 5 * rng.random(n), close - 0.5)
+    req = t0 + D * (_REQUEST_SHARE[0] + _REQUEST_SHARE[1] * rng.random(n))
+    opp = np.minimum(req + _OPP_AFTER_REQUEST[0] + _OPP_AFTER_REQUEST[1] * rng.random(n), close - _OPP_BEFORE_CLOSE[0])
     smb = persona == SMB
-    opp[smb] = np.minimum(req[smb] + 0.2 * rng.random(int(smb.sum())), close[smb] - 0.2)
+    opp[smb] = np.minimum(req[smb] + _OPP_AFTER_REQUEST_SMB[0] + _OPP_AFTER_REQUEST_SMB[1] * rng.random(int(smb.sum())),
+                          close[smb] - _OPP_BEFORE_CLOSE[1])
     m = scen == CHURN1
     req[m] = t0[m] + 0.4 * D[m]
     opp[m] = req[m] + 1.0

@@ -224,6 +224,13 @@ _PLAN_P = {ENT: (0.0, 0.15, 0.85), MID: (0.1, 0.8, 0.1), SMB: (0.85, 0.15, 0.0),
 _EMPLOYEES = {ENT: (6000, 0.9, 1000, 200000), MID: (600, 0.6, 150, 3000), SMB: (40, 0.7, 5, 200),
               TECH: (300, 0.9, 20, 5000), RISK: (150, 0.7, 20, 1500)}
 _CYCLE = {ENT: (150, 0.35), MID: (70, 0.4), SMB: (14, 0.5), TECH: (35, 0.5), RISK: (40, 0.4)}
+_MIN_CYCLE = 4.0  # days: no buying cycle is shorter
+# the request (form, demo request, trial) at a share of the cycle, uniform on [a, a + b]; the opportunity
+# uniform on [c, c + d] days after it (smb: [0, 0.2]), at the latest half a day (smb: 0.2) before the close
+_REQUEST_SHARE = (0.38, 0.08)
+_OPP_AFTER_REQUEST = (1.0, 5.0)
+_OPP_AFTER_REQUEST_SMB = (0.0, 0.2)
+_OPP_BEFORE_CLOSE = (0.5, 0.2)  # (others, smb)
 _STALL_P = (0.25, 0.30, 0.35, 0.30, 0.25)
 _STALL_REQUEST_P = 0.4  # share of stalled prospects that submit their request (an MQL) before the stall
 _CHANNEL_MULT_SHAPE = 3.0  # gamma shape of the per-account channel multipliers (mean 1, CV 0.58)
@@ -363,7 +370,8 @@ class SynthDataset:
         distribution, scipy name, params, median_days, event), ``churn`` (DataFrame:
         snapshot_date, account_id, p_churn_90d, churned_90d), ``churn_drivers`` (dict),
         ``channel_effects`` (dict: channel -> log-odds effect), ``scenarios``
-        (DataFrame: account_id, scenario).
+        (DataFrame: account_id, scenario), ``deal_cycles`` (dict: per persona the planted
+        buying cycle and the mean days from a standard deal's creation to its close).
     end_date, start_date : str
         The history's first and last day (``YYYY-MM-DD``).
     seed : int

@@ -13,7 +13,7 @@ import pandas as pd
 from ..schema import (ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, LEAD_ID, OPPORTUNITY_ID, OUTCOME, PARENT_ACCOUNT_ID,
                       STAGE, TABLES, TICKET_ID, TIMESTAMP, TOUCHPOINT)
 
-from .common import _Ctx, _Events, _NS, _bh, _choice, _ttv_median
+from .common import _Ctx, _Events, _NS, _bh, _choice, _deal_cycle_truth, _ttv_median
 from .customers import _assign_contacts
 from .params import (CHANNELS, CHANNEL_EFFECTS, CHURN_BASELINE, CHURN_COEFFICIENTS, ENT, LTW, PERSONAS, PLANS,
                      SCENARIOS, STD, TIME_TO_VALUE, XSELLP, XSS_ACCOUNT_NAME, _CONTACT_ROLES, _COUNTRIES, _DAY_S,
@@ -384,7 +384,12 @@ def _truth(A: _NS, C: _NS, R: _NS, K: _NS) -> dict[str, Any]:
         },
     }
     return {"personas": personas, "time_to_value": ttv, "churn": churn, "churn_drivers": drivers,
-            "channel_effects": dict(CHANNEL_EFFECTS), "scenarios": scenarios}
+            "channel_effects": dict(CHANNEL_EFFECTS), "scenarios": scenarios, "deal_cycles": {
+                "personas": _deal_cycle_truth(),
+                "definition": "standard accounts' first new-business deal: a lognormal buying cycle (median, sigma) "
+                              "from the first touch to the close, at least 4 days; the request at 38-46% of it, the "
+                              "opportunity 1-6 days later (smb_self_serve: within 0.2 days), at most half a day "
+                              "(smb: 0.2) before the close; means by quadrature of that schedule"}}
 
 
 def _build(ctx: _Ctx, A: _NS, C: _NS, U: _NS, T: _NS, S: _NS, E: dict[str, np.ndarray],
