@@ -6,13 +6,43 @@ uses nothing a user could not have known that day.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
+from ..errors import ParameterError
 from ..schema import OPPORTUNITY_ID, TABLES
+from .load import JourneyData
+from .timeparse import as_of_cutoff
 
-__all__ = ["tables_as_of"]
+__all__ = ["tables_as_of", "data_as_of"]
+
+
+def data_as_of(data: JourneyData, as_of: Any) -> JourneyData:
+    """The loaded data as they were known at an earlier ``as_of`` (same timezone, lifecycle and source).
+
+    Parameters
+    ----------
+    data : JourneyData
+    as_of : date-like
+        At or before ``data.as_of``; a date means its last instant in the data's timezone.
+
+    Returns
+    -------
+    JourneyData
+        Tables cut by :func:`tables_as_of`; ``as_of`` and ``cutoff`` the earlier ones. The
+        quarantine and load report stay those of the full load.
+    """
+    cutoff = as_of_cutoff(as_of, data.tz)
+    if cutoff > data.cutoff:
+        raise ParameterError(f"as_of must be at or before the data's as_of {data.as_of.date()}; got {as_of}")
+    earlier = copy.copy(data)
+    earlier.tables = tables_as_of(data.tables, cutoff)
+    earlier.cutoff = cutoff
+    earlier.as_of = cutoff.tz_convert(data.tz).tz_localize(None).normalize()
+    return earlier
 
 
 def _utc(s: pd.Series) -> pd.Series:
