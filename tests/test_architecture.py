@@ -11,13 +11,13 @@ LAYERS = {
     "errors": 0,
     "schema": 1, "checks": 1, "stages": 1, "config": 1, "yamlfile": 0.5,
     "data": 2,
-    "paths": 3, "segments": 3, "survival": 3, "churn": 3, "kpis": 3, "synth": 3, "attribution": 3,
+    "paths": 3, "segments": 3, "survival": 3, "churn": 3, "kpis": 3, "synth": 3, "attribution": 3, "predict": 3,
     "plots": 4,
     "widgets": 5,
     "review": 6,
     "cli": 7, "__main__": 8, "__init__": 8,
 }
-ANALYSES = {"paths", "segments", "survival", "churn", "kpis", "synth", "attribution"}
+ANALYSES = {"paths", "segments", "survival", "churn", "kpis", "synth", "attribution", "predict"}
 MAX_LINES = 700
 
 

@@ -1,0 +1,170 @@
+"""predict on the sample and on a 20,000-account synth: the outlook, stalled deals, the forecast, the backtests,
+and the chain's days to decision against the generator's planted deal cycles."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylib
+from journeylib import predict
+from journeylib.data.history import data_as_of
+
+
+@pytest.fixture(scope="module")
+def outlook(sample):
+    visits = predict.deal_visits(sample)
+    return predict.pipeline_outlook(sample, visits=visits), visits
+
+
+def test_every_open_deal_is_scored_once(sample, outlook):
+    out, _ = outlook
+    opp = sample.opportunities
+    assert sorted(out["opportunity_id"]) == sorted(opp.loc[opp["status"] == "open", "opportunity_id"])
+    assert list(out.columns) == list(predict.OUTLOOK_COLUMNS)
+    assert out["p_win"].between(0, 1).all() and out["p_baseline"].between(0, 1).all()
+    assert (out["expected_close"] >= pd.Timestamp("2026-10-31")).all()
+    assert out["expected_value"].tolist() == pytest.approx((out["amount"] * out["p_win"]).tolist())
+    assert out["expected_value"].is_monotonic_decreasing
+    assert out["why"].str.contains(r"^\w[\w ]* for \d+ days").all()
+    assert out.attrs["trained_on"] > 1000
+
+
+def test_stalled_deals_carry_exactly_their_signals(outlook):
+    out, visits = outlook
+    stalled = predict.stalled_deals(out, visits).set_index("opportunity_id")
+    scored = out.set_index("opportunity_id")
+    quiet = scored["days_since_touch"] >= 14
+    single = scored["contacts_engaged"] == 1
+    no_buyer = scored["economic_buyer"] == 0
+    expected = set(scored.index[quiet | single | no_buyer])
+    long_in_stage = stalled["reasons"].str.contains("longer than 80%")
+    assert expected <= set(stalled.index)
+    assert set(stalled.index) - expected == set(stalled.index[long_in_stage]) - expected
+    for oid, row in stalled.iterrows():
+        assert ("no touch for" in row["reasons"]) == bool(quiet[oid])
+        assert ("a single contact engaged" in row["reasons"]) == bool(single[oid])
+        assert ("no economic buyer engaged" in row["reasons"]) == bool(no_buyer[oid])
+        assert ("longer than 80%" in row["reasons"]) == bool(row["days_in_stage"] > row["typical_days"])
+        assert row["signals"] == row["reasons"].count(";") + 1
+    # the 80th percentile is that of the segment's visits of the stage
+    one = stalled[long_in_stage].iloc[0]
+    part = visits[(visits["segment"] == one["segment"]) & (visits["state"] == one["state"])]
+    curve = predict.HoldingTime(part["days"], ~part["censored"])
+    assert one["typical_days"] == pytest.approx(curve.quantile(0.8))
+
+
+def test_the_forecast_adds_up_and_repeats_with_a_seed(outlook):
+    out, visits = outlook
+    f = predict.pipeline_forecast(out, visits, horizon_days=90, n_sims=3000, random_state=1)
+    again = predict.pipeline_forecast(out, visits, horizon_days=90, n_sims=3000, random_state=1)
+    pd.testing.assert_frame_equal(f, again)
+    seg, total = f[f["segment"] != "all"], f[f["segment"] == "all"].iloc[0]
+    for column in ("open_deals", "expected_decided", "expected_wins", "expected_revenue"):
+        assert total[column] == pytest.approx(seg[column].sum())
+    assert total["open_deals"] == len(out)
+    assert (f["expected_wins"] <= f["expected_decided"] + 1e-9).all()
+    assert ((f["wins_low"] <= f["expected_wins"]) & (f["expected_wins"] <= f["wins_high"])).all()
+    # a renewal opens 75 days before the anniversary and is decided by it: within 90 days, every open renewal
+    assert f.set_index("segment").loc["renewal", "expected_decided"] == pytest.approx(
+        (out["segment"] == "renewal").sum())
+
+
+def test_a_past_forecast_is_scored_against_the_wins_that_followed(sample):
+    f = predict.forecast_backtest(sample, months_back=3).set_index("segment")
+    assert f.attrs["as_of"] == "2026-07-31" and f.attrs["days_seen"] == 90
+    past = data_as_of(sample, "2026-07-31")
+    opp = sample.opportunities
+    open_then = set(past.opportunities.loc[past.opportunities["status"] == "open", "opportunity_id"])
+    end = pd.Timestamp("2026-08-01", tz="UTC") + pd.Timedelta(days=90) - pd.Timedelta(1)
+    won = opp[opp["opportunity_id"].isin(open_then) & (opp["status"] == "won") & (opp["closed_at"] <= end)]
+    assert f.loc["all", "actual_wins"] == len(won) == 133
+    assert f.loc["all", "actual_revenue"] == pytest.approx(won["amount"].sum())
+    assert f.loc["all", "wins_low"] <= f.loc["all", "actual_wins"] <= f.loc["all", "wins_high"]
+
+
+def test_the_backtest_beats_the_stage_win_rate_on_the_sample(sample):
+    b = predict.backtest(sample)
+    assert b.as_of == ["2026-01-31", "2026-04-30", "2026-07-31"]
+    m = b.metrics.set_index("model")
+    assert m.loc["win model", "deals"] == m.loc["stage win rate", "deals"] > 500
+    assert m.loc["win model", "auc"] > m.loc["stage win rate", "auc"] + 0.05  # 0.797 vs 0.721
+    assert m.loc["win model", "brier"] < m.loc["stage win rate", "brier"]  # 0.126 vs 0.130
+    rows = b.rows
+    assert list(rows.columns) == list(predict.BACKTEST_COLUMNS)
+    # the rows of one as-of date are the deals open then; won is what happened by 2026-10-31
+    past = data_as_of(sample, "2026-04-30")
+    open_then = past.opportunities.loc[past.opportunities["status"] == "open", "opportunity_id"]
+    assert sorted(rows.loc[rows["as_of"] == "2026-04-30", "opportunity_id"]) == sorted(open_then)
+    outcome = sample.opportunities.set_index("opportunity_id")["status"]
+    decided = rows.dropna(subset=["won"])
+    assert (decided["won"] == decided["opportunity_id"].map(outcome).eq("won")).all()
+    assert b.still_open == int(rows["won"].isna().sum())
+    cal = b.calibration[b.calibration["model"] == "win model"]
+    assert cal["deals"].sum() == m.loc["win model", "deals"] and cal["predicted"].is_monotonic_increasing
+
+
+def test_a_backtest_uses_nothing_known_later(sample):
+    """Change every outcome after 2026-04-30: the predictions as of then must not move."""
+    before = predict.backtest(sample, months_back=6).rows
+    later = sample.opportunities["closed_at"] > pd.Timestamp("2026-05-01", tz="UTC")
+    flipped = sample.opportunities.assign(status=sample.opportunities["status"].mask(
+        later, sample.opportunities["status"].map({"won": "lost", "lost": "won", "open": "open"})))
+    changed = data_as_of(sample, "2026-10-31")
+    changed.tables = {**changed.tables, "opportunities": flipped}
+    after = predict.backtest(changed, months_back=6).rows
+    pd.testing.assert_series_equal(before["p_win"], after["p_win"])
+    assert not before["won"].equals(after["won"])
+
+
+@pytest.mark.slow
+def test_on_20000_accounts_planted_cycles_are_recovered_and_the_backtest_beats_the_baseline(tmp_path):
+    from journeylib import synth
+
+    synth.write(synth.generate(20000, seed=3), tmp_path / "s", format="parquet")
+    data = journeylib.load(tmp_path / "s", as_of="2026-10-31")
+    truth = json.loads((tmp_path / "s" / "truth" / "deal_cycles.json").read_text())["personas"]
+    personas = pd.read_csv(tmp_path / "s" / "truth" / "personas.csv").set_index("account_id")["persona"]
+    scenario = pd.read_csv(tmp_path / "s" / "truth" / "scenarios.csv").set_index("account_id")["scenario"]
+    standard = personas[scenario.reindex(personas.index).eq("standard")]
+    visits = predict.deal_visits(data, segments=standard, opportunity_types=["new"])
+    chain = predict.absorbing_chain(visits, n_boot=0).set_index(["segment", "state"])
+    first = visits[visits["visit"] == 0]
+    for persona, planted in truth.items():
+        start = first.loc[first["segment"] == persona, "state"].value_counts(normalize=True)
+        days = sum(share * chain.loc[(persona, state), "expected_days"] for state, share in start.items())
+        # measured: within 1.6% for every persona (seed 3)
+        assert days == pytest.approx(planted["mean_creation_to_close_days"], rel=0.05), persona
+    m = predict.backtest(data).metrics.set_index("model")
+    assert m.loc["win model", "deals"] > 4000
+    assert m.loc["win model", "auc"] > m.loc["stage win rate", "auc"] + 0.02  # 0.824 vs 0.780
+    assert m.loc["win model", "brier"] < m.loc["stage win rate", "brier"]  # 0.1141 vs 0.1159
+    assert np.isfinite(m.to_numpy(dtype=float)).all()
+
+
+@pytest.mark.notebook
+def test_the_notebook_records_and_writes_what_the_library_computes(tmp_path, sample):
+    from journeylib import review
+
+    result = review.run_review(month="2026-10", data="", out=tmp_path, only=["07_predictive_journeys"], progress=False)
+    assert not result.failed, result.failed
+    rec = review.read_results(result.folder, "07_predictive_journeys")
+    visits = predict.deal_visits(sample)
+    out = predict.pipeline_outlook(sample, visits=visits)
+    written = pd.read_csv(result.folder / "pipeline_outlook.csv", dtype={"opportunity_id": str})
+    assert written["opportunity_id"].tolist() == out["opportunity_id"].tolist()
+    assert written["p_win"].to_numpy() == pytest.approx(out["p_win"].to_numpy(), abs=1e-12)
+    forecast = predict.pipeline_forecast(out, visits)
+    assert rec["expected_wins"] == pytest.approx(forecast.set_index("segment").loc["all", "expected_wins"])
+    assert rec["open_deals"] == len(out) and rec["stalled_deals"] == len(predict.stalled_deals(out, visits))
+    bt = predict.backtest(sample)
+    rows = pd.read_csv(result.folder / "pipeline_backtest.csv", dtype={"opportunity_id": str, "as_of": str})
+    assert list(rows.columns)[:4] == ["opportunity_id", "as_of", "segment", "state"]
+    assert rows["p_win"].to_numpy() == pytest.approx(bt.rows["p_win"].to_numpy(), abs=1e-12)
+    metrics = pd.DataFrame(rec["backtest"]["data"], columns=rec["backtest"]["columns"])
+    pd.testing.assert_frame_equal(metrics, bt.metrics, check_dtype=False)
+    section = rec["sentences"]
+    assert section[0].startswith(f"In the next 90 days the {len(out)} open deals should bring about")
+    assert any("ranks deals better than the stage's historical win rate" in s for s in section)
