@@ -16,8 +16,8 @@ from journeylib.synth import XSS_ACCOUNT_NAME
 
 from conftest import REPO, chromium_page
 
-SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Journey paths", "Where pipeline comes from",
-            "Personas", "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
+SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Pipeline outlook", "Journey paths",
+            "Where pipeline comes from", "Personas", "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
 pytestmark = pytest.mark.notebook
 
 
@@ -47,7 +47,7 @@ def test_every_section_in_order(sample_review):
     manifest = json.loads((sample_review.folder / "manifest.json").read_text())
     assert [n["notebook"] for n in manifest["notebooks"]] == [
         "00_data_health", "01_personas", "02_journey_paths", "03_time_to_value", "04_churn_risk",
-        "05_attribution", "06_stage_scorecard"]
+        "05_attribution", "06_stage_scorecard", "07_predictive_journeys"]
 
 
 def test_what_changed_is_what_the_library_computes(sample_review, sample_copy):
