@@ -127,3 +127,44 @@ def test_what_if_without_change_is_zero_and_an_unknown_channel_is_named():
         attribution.what_if(paths, "evnt")
     with pytest.raises(ParameterError, match="scale must be a multiple of the journeys the channel reaches >= 0"):
         attribution.what_if(paths, "event", -1)
+
+
+def test_a_campaign_what_if_removes_its_channel_only_where_no_other_touch_of_it_is_left():
+    base = _paths(4000).assign(value=1.0)
+    rng = np.random.default_rng(7)
+    paths, campaigns = [], []
+    for p in base["path"]:
+        path, camp = [], []
+        for c in p:
+            if c == "event":  # one or two event touches: Summit, Roadshow, or both
+                kind = rng.integers(3)
+                for name in (["Summit"], ["Roadshow"], ["Summit", "Roadshow"])[kind]:
+                    path.append("event")
+                    camp.append(name)
+            else:
+                path.append(c)
+                camp.append(f"{c} always-on")
+        paths.append(tuple(path))
+        campaigns.append(tuple(camp))
+    data = base.assign(path=paths, campaigns=campaigns)
+    # a channel's only campaign is the channel itself
+    alone = attribution.what_if(data, campaign="display always-on", n_boot=20).iloc[0]
+    channel = attribution.what_if(data, "display", n_boot=20).iloc[0]
+    assert (alone["channel"], alone["campaign"]) == ("display", "display always-on")
+    assert alone[["expected_change", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        channel[["expected_change", "ci_low", "ci_high"]].tolist(), abs=1e-9)
+    # Summit: its journeys without a Roadshow touch lose the event channel; the others keep it
+    summit = attribution.what_if(data, campaign="Summit", n_boot=0).iloc[0]
+    only_summit = np.array([set(c) == {"Summit"} or ("Summit" in c and "Roadshow" not in c) for c in campaigns])
+    exposed = np.array(["event" in p for p in paths])
+    assert summit["expected_change"] < 0
+    share = only_summit.sum() / exposed.sum()
+    event = attribution.what_if(data, "event", n_boot=0).iloc[0]
+    # removing Summit takes the event channel from a subset of the event journeys (a third of them), so it costs
+    # about that share of removing the channel
+    assert event["expected_change"] < summit["expected_change"]
+    assert summit["expected_change"] == pytest.approx(event["expected_change"] * share, rel=0.15)
+    with pytest.raises(ParameterError, match="campaign 'Sumit' has no touch in a decided journey"):
+        attribution.what_if(data, campaign="Sumit")
+    with pytest.raises(ParameterError, match="what_if needs a channel or a campaign"):
+        attribution.what_if(data, "event", campaign="Summit")

@@ -143,38 +143,77 @@ def channel_lift(paths: pd.DataFrame, *, covariates: pd.DataFrame | None = None,
     return out
 
 
-def _change(model, X: np.ndarray, j: int, scale: float) -> float:
-    """Expected change in conversions when channel column ``j``'s exposure is scaled by ``scale``."""
+def _change(model, X: np.ndarray, without: np.ndarray, with_: np.ndarray, reached: np.ndarray, scale: float) -> float:
+    """Expected change in conversions when a channel's (or campaign's) reach is scaled by ``scale``.
+
+    Below 1, a ``1 - scale`` share of the ``reached`` journeys lose it (their exposure becomes
+    ``without``); above 1, ``scale - 1`` times as many unreached journeys gain it (``with_``).
+    """
     p = model.predict_proba(X)[:, 1]
-    exposed = X[:, j] > 0
     if scale <= 1:
-        off = X[exposed].copy()
-        off[:, j] = 0.0
-        return float((1 - scale) * (model.predict_proba(off)[:, 1] - p[exposed]).sum()) if exposed.any() else 0.0
-    if exposed.all():
+        if not reached.any():
+            return 0.0
+        return float((1 - scale) * (model.predict_proba(without[reached])[:, 1] - p[reached]).sum())
+    if reached.all():
         return 0.0
-    share = min(1.0, (scale - 1) * exposed.sum() / (~exposed).sum())
-    on = X[~exposed].copy()
-    on[:, j] = 1.0
-    return float(share * (model.predict_proba(on)[:, 1] - p[~exposed]).sum())
+    share = min(1.0, (scale - 1) * reached.sum() / (~reached).sum())
+    return float(share * (model.predict_proba(with_[~reached])[:, 1] - p[~reached]).sum())
 
 
-def what_if(paths: pd.DataFrame, channel: str, scale: float = 0.0, *, covariates: pd.DataFrame | None = None,
-            exclude: Any = None, C: float = 10.0, n_boot: int = 200, interval: float = 0.95,
-            random_state: int = 0) -> pd.DataFrame:
-    """Expected change in conversions and value if a channel reached ``scale`` times as many journeys.
+def _reach(used: pd.DataFrame, X: np.ndarray, channels: list[str], channel: str | None, campaign: str | None) \
+        -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(without, with, reached, channel name) of a channel, or of a campaign: its touches removed or added."""
+    if campaign is None:
+        if channel not in channels:
+            raise ParameterError(f"channel {channel!r} is not among the channels of the lift model"
+                                 f"{did_you_mean(str(channel), channels)}; channels: {', '.join(channels)}")
+        j = channels.index(channel)
+        without, with_ = X.copy(), X.copy()
+        without[:, j], with_[:, j] = 0.0, 1.0
+        return without, with_, X[:, j] > 0, channel
+    if "campaigns" not in used.columns:
+        raise ParameterError("paths lacks column 'campaigns'; give the result of attribution.conversion_paths")
+    touches = used[["journey_id", "path", "campaigns"]].explode(["path", "campaigns"])
+    mine = touches["campaigns"].eq(campaign).fillna(False).to_numpy(dtype=bool)
+    own = sorted(touches.loc[mine, "path"].dropna().unique())
+    if not own:
+        known = sorted(touches["campaigns"].dropna().astype(str).unique())
+        raise ParameterError(f"campaign {campaign!r} has no touch in a decided journey{did_you_mean(campaign, known)}")
+    outside = [c for c in own if c not in channels]
+    if outside:
+        raise ParameterError(f"campaign {campaign!r} runs on {', '.join(outside)}, outside the lift model "
+                             f"(excluded?); its channels must be among: {', '.join(channels)}")
+    kept = touches[~mine].groupby("journey_id", sort=False)["path"].agg(lambda p: tuple(p.dropna()))
+    rest = used[["journey_id"]].assign(path=used["journey_id"].map(kept).apply(lambda p: p if isinstance(p, tuple)
+                                                                                 else ()))
+    without = exposure_matrix(rest).reindex(columns=channels, fill_value=0).to_numpy(dtype=float)
+    without = np.hstack([without, X[:, len(channels):]])  # covariates unchanged
+    with_ = X.copy()
+    with_[:, [channels.index(c) for c in own]] = 1.0
+    reached = used["journey_id"].isin(touches.loc[mine, "journey_id"]).to_numpy()
+    return without, with_, reached, ", ".join(own)
+
+
+def what_if(paths: pd.DataFrame, channel: str | None = None, scale: float = 0.0, *, campaign: str | None = None,
+            covariates: pd.DataFrame | None = None, exclude: Any = None, C: float = 10.0, n_boot: int = 200,
+            interval: float = 0.95, random_state: int = 0) -> pd.DataFrame:
+    """Expected change in conversions and value if a channel (or a campaign) reached ``scale`` times as many journeys.
 
     The :func:`channel_lift` model predicts every decided journey's conversion with and without
     the channel. ``scale < 1`` takes the channel away from a ``1 - scale`` share of the journeys
     it reached (``0``: removed); ``scale > 1`` adds it to unexposed journeys, ``scale - 1`` times
-    as many as it reached (at most all of them). Value changes by the average value of a
-    conversion. The interval comes from refitting on bootstrap resamples of the journeys.
-    Observational, like the lift: read it as "what the data suggest", not an experiment.
+    as many as it reached (at most all of them). A ``campaign`` instead of a channel: removing it
+    takes away its touches, so a journey loses the campaign's channel only when no other touch of
+    that channel is left; scaling it up gives unreached journeys its channel. Value changes by
+    the average value of a conversion. The interval comes from refitting on bootstrap resamples
+    of the journeys. Observational, like the lift: read it as "what the data suggest", not an
+    experiment.
 
     Returns
     -------
     DataFrame
-        One row: ``channel``, ``scale``, ``journeys``, ``conversions`` (observed), ``expected_change``
+        One row: ``channel`` (the campaign's channels for a campaign), ``campaign`` (None for a
+        channel), ``scale``, ``journeys``, ``conversions`` (observed), ``expected_change``
         (conversions), ``ci_low``, ``ci_high``, ``value_change``, ``value_ci_low``, ``value_ci_high``.
     """
     scale = check_number(scale, "scale", minimum=0, what="a multiple of the journeys the channel reaches")
@@ -182,18 +221,20 @@ def what_if(paths: pd.DataFrame, channel: str, scale: float = 0.0, *, covariates
     n_boot = check_int(n_boot, "n_boot", minimum=0)
     interval = check_share(interval, "interval", low_open=True, high_open=True)
     random_state = check_int(random_state, "random_state", minimum=0)
+    if (channel is None) == (campaign is None):
+        raise ParameterError("what_if needs a channel or a campaign (one of them)")
     used, X, y, channels, _ = _design(paths, covariates, exclude)
-    if channel not in channels:
-        raise ParameterError(f"channel {channel!r} is not among the channels of the lift model"
-                             f"{did_you_mean(str(channel), channels)}; channels: {', '.join(channels)}")
+    without, with_, reached, name = _reach(used, X, channels, channel, campaign)
     if len(np.unique(y)) < 2:
         raise ParameterError("what_if needs converted and not converted journeys with a known outcome")
-    j = channels.index(channel)
     per_conversion = float(used.loc[used["converted"] == 1, "value"].mean()) if "value" in used else 0.0
-    change = _change(_fit(X, y, C), X, j, scale)
-    low, high = _bootstrap(X, y, C, n_boot, interval, random_state, lambda model: _change(model, X, j, scale),
-                           np.nan)
-    return pd.DataFrame([{"channel": channel, "scale": scale, "journeys": len(y), "conversions": int(y.sum()),
-                          "expected_change": change, "ci_low": low, "ci_high": high,
+
+    def change_of(model):
+        return _change(model, X, without, with_, reached, scale)
+
+    change = change_of(_fit(X, y, C))
+    low, high = _bootstrap(X, y, C, n_boot, interval, random_state, change_of, np.nan)
+    return pd.DataFrame([{"channel": name, "campaign": campaign, "scale": scale, "journeys": len(y),
+                          "conversions": int(y.sum()), "expected_change": change, "ci_low": low, "ci_high": high,
                           "value_change": change * per_conversion, "value_ci_low": low * per_conversion,
                           "value_ci_high": high * per_conversion}])

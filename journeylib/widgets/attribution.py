@@ -218,6 +218,8 @@ def what_if_sentence(result: pd.DataFrame, currency: str = "USD", outcome: str =
     """
     row = result.iloc[0]
     channel, scale = row["channel"], float(row["scale"])
+    if row.get("campaign"):  # a campaign's what-if (attribution.what_if(..., campaign=...))
+        channel = f"campaign {row['campaign']}"
     if scale == 1:
         return f"Keeping {channel} at its reach: no change."
     what = (f"Removing {channel}" if scale == 0 else f"Reaching {1 - scale:.0%} fewer journeys with {channel}"
