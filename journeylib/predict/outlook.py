@@ -94,6 +94,9 @@ def stalled_deals(outlook: pd.DataFrame, visits: pd.DataFrame, *, quiet_days: fl
                   percentile: float = 0.8) -> pd.DataFrame:
     """The open deals with at least one stall signal, each signal in words (module docstring).
 
+    "No economic buyer engaged" is only looked for when some open deal has one engaged: without
+    contact roles in the data every deal would carry it.
+
     Parameters
     ----------
     outlook : DataFrame
