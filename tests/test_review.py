@@ -230,3 +230,30 @@ def test_review_log_names_the_variable_not_the_url(tmp_path, make_source):
     assert proc.returncode == 0, proc.stderr
     assert "secret-crm" not in proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("2026-10")
+
+
+def test_exported_notebooks_show_no_review_internals(tmp_path):
+    from journeylib.review.runner import WIDGET_NOTE, export_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('output_dir = "/r/.2026-10.partial-77"', outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="wrote /r/.2026-10.partial-77/risk.csv\n")]),
+        nbformat.v4.new_code_cell("explorer", outputs=[nbformat.v4.new_output("execute_result", data={
+            "text/plain": "PathsExplorer(children=(HBox(children=(Dropdown(",
+            "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}})]),
+        nbformat.v4.new_code_cell("review.record_section(...)", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/plain": "PosixPath('/r/.2026-10.partial-77/sections/x.json')"})]),
+        nbformat.v4.new_code_cell("frame", outputs=[nbformat.v4.new_output("execute_result", data={
+            "text/plain": "   a\n0  1", "text/html": "<table><td>1</td></table>"})]),
+    ]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(path))
+    export_html(path, tmp_path / "x.html", replace={"/r/.2026-10.partial-77": "/r/2026-10"})
+    page = (tmp_path / "x.html").read_text(encoding="utf-8")
+    assert ".partial" not in page and "PosixPath(" not in page and "children=(" not in page
+    assert "wrote /r/2026-10/risk.csv" in page and WIDGET_NOTE in page and "<td>1</td>" in page
+    tidy = nbformat.read(str(path), as_version=4)  # the executed notebook is tidied too
+    assert [len(c.outputs) for c in tidy.cells] == [1, 1, 0, 1]
+    assert ".partial" not in json.dumps(tidy) and tidy.cells[0].source == 'output_dir = "/r/2026-10"'
+

@@ -29,7 +29,7 @@ from ..widgets import HEADLESS_ENV
 from .record import _atomic_write, _json_value
 
 __all__ = ["run_review", "ReviewResult", "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end",
-           "check_notebook_parameters", "notebook_needs", "export_html", "CELL_TIMEOUT"]
+           "check_notebook_parameters", "notebook_needs", "export_html", "tidy_outputs", "WIDGET_NOTE", "CELL_TIMEOUT"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # Every notebook declares these in its `parameters` cell; the review passes them.
@@ -141,13 +141,60 @@ _CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*(?:mathjax|require
                          re.IGNORECASE)
 
 
-def export_html(notebook_path: Path, html_path: Path) -> None:
-    """Export an executed notebook to HTML that renders offline (plotly.js inline, no CDN loaders)."""
+#: What an exported notebook shows where a widget was: exported HTML cannot run it.
+WIDGET_NOTE = "Interactive view: open this notebook in JupyterLab to use it (its parameters set where it starts)."
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_PATH_REPR = re.compile(r"^(?:Posix|Windows)?Path\('[^']*'\)$")
+
+
+def tidy_outputs(nb, replace: dict[str, str] | None = None):
+    """Make an executed notebook fit to read: no review internals, no widget or path reprs.
+
+    Every text in sources and outputs has each ``replace`` key swapped for its value (the
+    review's temporary folder for the final one); a widget's output becomes :data:`WIDGET_NOTE`;
+    a cell's result that is only a path (``record_section`` returns one) is dropped.
+    Returns the notebook, changed in place.
+    """
+    def swap(text):
+        if isinstance(text, list):
+            return [swap(t) for t in text]
+        if isinstance(text, str):
+            for old, new in (replace or {}).items():
+                text = text.replace(old, new)
+        return text
+
+    for cell in nb.cells:
+        cell.source = swap(cell.source)
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if data is not None and _WIDGET_MIME in data:
+                data = output["data"] = {"text/plain": WIDGET_NOTE, "text/html": f"<p><em>{WIDGET_NOTE}</em></p>"}
+            elif (output.get("output_type") == "execute_result" and data is not None and set(data) == {"text/plain"}
+                  and _PATH_REPR.match("".join(data["text/plain"]).strip())):
+                continue
+            if "text" in output:
+                output["text"] = swap(output["text"])
+            if data is not None:
+                output["data"] = {k: swap(v) for k, v in data.items()}
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
+    return nb
+
+
+def export_html(notebook_path: Path, html_path: Path, replace: dict[str, str] | None = None) -> None:
+    """Export an executed notebook to HTML that renders offline (plotly.js inline, no CDN loaders).
+
+    The notebook is tidied first (:func:`tidy_outputs`, with ``replace``) and written back.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     nb.metadata.pop("widgets", None)  # else nbconvert adds a widget loader script from a CDN
+    tidy_outputs(nb, replace)
+    nbformat.write(nb, str(notebook_path))
     exporter = HTMLExporter(mathjax_url="", require_js_url="")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -339,7 +386,7 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
             entry.update(status="failed", error=f"{type(exc).__name__}: {mask_secrets(str(exc))[:300]}")
         if out_nb.exists():
             try:
-                export_html(out_nb, tmp / f"{path.stem}.html")
+                export_html(out_nb, tmp / f"{path.stem}.html", replace={str(tmp.resolve()): str(final.resolve())})
             except Exception as exc:
                 if entry["status"] == "ok":
                     entry.update(status="failed", error=f"HTML export failed: {type(exc).__name__}: {exc}")
