@@ -19,6 +19,7 @@ from conftest import REPO, chromium_page
 SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Pipeline outlook", "Journey paths",
             "Where pipeline comes from", "Personas", "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
 pytestmark = pytest.mark.notebook
+PRINT_WIDTH = 703  # CSS px of A4 portrait (210 mm) less the deck's 12 mm print margins
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,19 @@ def test_every_section_in_order(sample_review):
     assert [n["notebook"] for n in manifest["notebooks"]] == [
         "00_data_health", "01_personas", "02_journey_paths", "03_time_to_value", "04_churn_risk",
         "05_attribution", "06_stage_scorecard", "07_predictive_journeys"]
+
+
+def test_notebook_pages_show_no_review_internals(sample_review):
+    from journeylib.review.runner import WIDGET_NOTE
+
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in sample_review.folder.glob("*.html") if p.name != "deck.html"}
+    assert len(pages) == 8
+    for name, page in pages.items():
+        assert not re.search(r"\.\d{4}-\d{2}\.partial-\d+", page), name  # the review's temporary folder
+        assert "PosixPath(" not in page and "(children=(" not in page, name
+    for name in ("02_journey_paths", "05_attribution"):
+        assert WIDGET_NOTE in pages[name], name
+    assert str(sample_review.folder.resolve()) in pages["04_churn_risk"]  # the final output_dir
 
 
 def test_what_changed_is_what_the_library_computes(sample_review, sample_copy):
@@ -122,6 +136,22 @@ def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
         page.screenshot(path=str(tmp_path / "sample_deck.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1366, width  # no horizontal scrolling on a 1366x768 laptop
+        # printed on A4 portrait with 12 mm margins: 186 mm = 703 CSS px of content
+        page.set_viewport_size({"width": PRINT_WIDTH, "height": 1000})
+        page.emulate_media(media="print")
+        page.wait_for_timeout(2000)  # the charts redraw at the print width
+        charts = page.evaluate("""() => Array.from(document.querySelectorAll('.figure')).map(d => {
+            const svg = d.querySelector('.main-svg'), r = d.getBoundingClientRect();
+            return [d.id, r.height, svg ? svg.getBoundingClientRect().height : 0,
+                    svg ? svg.getBoundingClientRect().right : 1e9];})""")
+        assert len(charts) >= 15
+        assert [c[0] for c in charts if c[1] < 150 or c[2] < 150] == []  # every chart drawn, none collapsed
+        assert [c[0] for c in charts if c[3] > PRINT_WIDTH + 1] == []  # none cut at the right edge
+        wide = page.evaluate(f"""() => Array.from(document.querySelectorAll('main *'))
+            .filter(e => e.getBoundingClientRect().right > {PRINT_WIDTH + 1})
+            .map(e => e.tagName + '.' + e.className.baseVal + e.className)""")
+        assert wide == [], wide[:10]
+        page.screenshot(path=str(tmp_path / "sample_deck_print.png"), full_page=True)
         page.pdf(path=str(tmp_path / "sample_deck.pdf"), format="A4", print_background=True)
     assert seen["external"] == [] and seen["errors"] == [] and seen["dialogs"] == []
     assert (tmp_path / "sample_deck.png").stat().st_size > 50_000

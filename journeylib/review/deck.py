@@ -26,6 +26,7 @@ import pandas as pd
 __all__ = ["build_deck", "read_sections", "group_sections", "DECK_NAME"]
 
 DECK_NAME = "deck.html"
+_FIGURE_HEIGHT = 450  # px: Plotly's default height, for figures that set none
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PII_COLUMNS = {"email", "contact_name", "contact_email", "first_name", "last_name", "full_name"}
 _CSS = """
@@ -49,15 +50,40 @@ section.deck-section h2 { margin: 0 0 8px 0; font-size: 20px; }
 .card .value { font-size: 22px; font-weight: 600; }
 .card .change { font-size: 13px; color: var(--muted); }
 .card .change.up { color: var(--good); } .card .change.down { color: var(--bad); }
-.figure { width: 100%; min-height: 380px; }
+.figure { width: 100%; }
 table.dataframe { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 table.dataframe th, table.dataframe td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; }
 table.dataframe th { background: #f0f3f6; }
 .note { color: var(--muted); font-size: 13px; }
 .status-failed { color: var(--bad); font-weight: 600; }
-@media print { body { background: white; } nav.toc { display: none; }
-  section.deck-section { border: none; page-break-inside: avoid; } .figure { min-height: 0; } }
+@page { size: A4 portrait; margin: 12mm; }
+@media print {
+  body { background: white; font-size: 12px; }
+  nav.toc { display: none; }
+  header.deck { padding: 6px 0 10px; background: white; color: var(--ink); border-bottom: 2px solid var(--accent); }
+  main { max-width: none; padding: 0; }
+  section.deck-section { border: none; border-radius: 0; padding: 0; margin: 0 0 6mm; break-before: page;
+                         break-inside: auto; }
+  section.deck-section#headlines { break-before: auto; }
+  h2, h3 { break-after: avoid; }
+  .figure { width: 100% !important; break-inside: avoid; }
+  .card, table.dataframe tr { break-inside: avoid; }
+  .card { max-width: none; }
+  table.dataframe { width: 100%; font-size: 10px; }
+  table.dataframe td, table.dataframe th { overflow-wrap: anywhere; }
+}
 """
+# Charts are drawn at the screen's width; printing lays the page out narrower (A4), so each chart is
+# redrawn at its container's width for print and back after (Chromium fires both events and the
+# media-query change; the test's PDF comes from the media change). 24 px stay free on the right:
+# Plotly draws some labels (a Sankey's last column, end ticks, annotations) past its own width.
+_PRINT_JS = """(function(){
+function charts(){return Array.prototype.slice.call(document.querySelectorAll('.figure.js-plotly-plot'));}
+function fit(){charts().forEach(function(d){Plotly.relayout(d,{width:d.clientWidth-24});});}
+function back(){charts().forEach(function(d){Plotly.relayout(d,{width:null,autosize:true});});}
+window.addEventListener('beforeprint',fit);window.addEventListener('afterprint',back);
+var m=window.matchMedia('print');if(m.addEventListener){m.addEventListener('change',function(e){e.matches?fit():back();});}
+})();"""
 
 
 def read_sections(folder: "str | Path") -> list[dict]:
@@ -140,9 +166,13 @@ def _figure_html(folder: Path, notebook: str, name: str, include_pii: bool) -> s
     path = folder / "figures" / notebook / f"{name}.json"
     if not path.exists():
         return f'<p class="note">Figure {html.escape(name)} was not recorded.</p>'
-    spec = _redact(path.read_text(encoding="utf-8"), include_pii).replace("</", "<\\/")
+    text = path.read_text(encoding="utf-8")
+    height = json.loads(text).get("layout", {}).get("height") or _FIGURE_HEIGHT
+    spec = _redact(text, include_pii).replace("</", "<\\/")
     div = f"fig-{re.sub(r'[^A-Za-z0-9_-]', '-', notebook)}-{re.sub(r'[^A-Za-z0-9_-]', '-', name)}"
-    return (f'<div id="{div}" class="figure"></div>\n<script>(function(){{var f={spec};'
+    # an explicit height: a chart never collapses to nothing, on screen or in print
+    return (f'<div id="{div}" class="figure" style="height:{int(height)}px"></div>\n'
+            f'<script>(function(){{var f={spec};'
             f'Plotly.newPlot("{div}", f.data, f.layout, {{"displaylogo": false, "responsive": true}});}})();</script>')
 
 
@@ -237,7 +267,7 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} {esc(str(month or ''))}</title><style>{_CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
-        + "\n".join(parts) + "</body></html>\n"
+        + "\n".join(parts) + f"<script>{_PRINT_JS}</script></body></html>\n"
     )
     out = folder / DECK_NAME
     out.write_text(document, encoding="utf-8")
