@@ -1,4 +1,4 @@
-"""The leadership deck: escaping, redaction, month-over-month, and a real browser opening it offline."""
+"""The leadership deck: escaping, redaction, changes since last month, what needs attention, and a real browser."""
 from __future__ import annotations
 
 import json
@@ -17,35 +17,51 @@ from conftest import chromium_page
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def _month(folder: Path, month: str, accounts: int, churn: float, name: str = "Acme") -> Path:
+def _month(folder: Path, month: str, accounts: int, churn: float, name: str = "Acme", previous: tuple | None = None,
+           attention: list | None = None) -> Path:
     out = folder / month
     review.configure(str(out), notebook="10_demo")
     fig = go.Figure(go.Bar(x=[name, "Beta"], y=[3, 1]))
     review.record_figure("bars", fig)
+    before = previous or (None, None)
     review.record_section(
         f"Demo for {name}",
         text=[f"{name} leads; contact jane.doe@example.com asked for a demo."],
         figures=["bars"],
         tables={"Accounts": pd.DataFrame({"account": [name], "email": ["jane.doe@example.com"], "arr": [1200.5]})},
-        headlines=[{"label": "Active accounts", "value": accounts, "better": "higher"},
-                   {"label": "Churn rate", "value": churn, "unit": "%", "better": "lower"}],
+        headlines=[{"label": "Active accounts", "value": accounts, "better": "higher", "previous": before[0]},
+                   {"label": "Churn rate", "value": churn, "unit": "%", "better": "lower", "previous": before[1]}],
+        attention=attention,
     )
     (out / "manifest.json").write_text(json.dumps({"month": month, "as_of": str(pd.Period(month).end_time.date()),
                                                    "notebooks": [{"notebook": "10_demo", "status": "ok"}]}))
     return out
 
 
-def test_month_over_month_changes(tmp_path):
+def test_cards_show_the_change_against_the_recomputed_previous_month(tmp_path):
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04, previous=(100, 0.05))).read_text()
+    assert "Customer journey review — October 2026" in deck
+    assert '<div class="value">110</div><div class="change up">▲ +10 (+10%) since 30 Sep</div>' in deck
+    assert '<div class="value">4.0%</div><div class="change up">▼ -1.0 pts since 30 Sep</div>' in deck
+
+
+def test_without_a_previous_value_a_card_shows_no_change_and_last_months_report_is_not_read(tmp_path):
     _month(tmp_path, "2026-09", accounts=100, churn=0.05)
     deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04)).read_text()
-    assert "Customer journey review — October 2026" in deck
-    assert '<div class="value">110</div><div class="change up">+10 (+10%) vs last month</div>' in deck
-    assert '<div class="value">4.0%</div><div class="change up">-1.0 pts vs last month</div>' in deck
+    assert '<div class="value">110</div><div class="change "></div>' in deck
+    assert "since 30 Sep" not in deck and "new this month" not in deck
 
 
-def test_first_month_has_no_change(tmp_path):
-    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04)).read_text()
-    assert "new this month" in deck and "vs last month" not in deck
+def test_what_needs_attention_comes_first_escaped_five_per_kind(tmp_path):
+    items = [{"kind": "At risk", "name": f"{XSS} {i}", "value": f"{1000 * i:,} USD ARR", "why": "usage down 40%"}
+             for i in range(7)] + [{"kind": "Stalled deals", "name": "O1 (Acme)", "value": "5,000 USD",
+                                   "why": "no touch for 21 days"}]
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=1, churn=0.0, attention=items)).read_text()
+    first = deck.split('id="headlines">', 1)[1].split("</section>", 1)[0]
+    assert "<h2>What needs attention</h2>" in first
+    assert "<h3>At risk</h3>" in first and "<h3>Stalled deals</h3>" in first
+    assert first.count("<li>") == 6 and f"{XSS} 5" not in first and "&lt;img src=x onerror=alert(1)&gt; 4" in first
+    assert "no touch for 21 days" in first and XSS not in first
 
 
 def test_data_strings_are_escaped_and_personal_data_redacted(tmp_path):
@@ -69,8 +85,7 @@ def test_no_external_resources_in_the_markup(tmp_path):
 
 @pytest.mark.browser
 def test_deck_in_headless_chromium_offline(tmp_path):
-    _month(tmp_path, "2026-09", accounts=100, churn=0.05, name=XSS)
-    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04, name=XSS))
+    deck = build_deck(_month(tmp_path, "2026-10", accounts=110, churn=0.04, name=XSS, previous=(100, 0.05)))
     with chromium_page(deck) as (page, seen):
         page.wait_for_selector("#fig-10_demo-bars .main-svg", timeout=20_000)
         assert page.locator("#fig-10_demo-bars .bars path").count() == 2  # two bars drawn with data
@@ -102,3 +117,18 @@ def test_parts_with_one_title_form_one_section(tmp_path):
     assert "Main risk section." not in changed and 'id="section-20_risk"' in deck
     assert deck.index("What changed since last month</a>") < deck.index(">Risk</a>")
     assert '<div class="label">New accounts</div><div class="value">4</div>' in deck
+
+
+def test_tables_get_human_labels_and_numbers_with_units():
+    from journeylib.review.formatting import format_table
+
+    frame = pd.DataFrame({"account": ["A_1"], "probability_before": [0.18402], "arr_at_risk": [111807.72],
+                          "median_days": [3.456], "top_reasons": ["seat_use low"], "stage": ["research"],
+                          "state": ["decision"], "segment": ["at_risk_low_adopter"], "transitions": [12345],
+                          "p_win": [0.0451], "conversions": [81.0712], "amount": [None]})
+    out = format_table(frame, "EUR")
+    assert list(out.columns) == ["Account", "Risk last month", "ARR at risk", "Median days", "Why", "Stage",
+                                 "Stage (state)", "Segment", "Moves", "Chance to win", "Deals credited", "Amount"]
+    # names and reasons as written; labels of categories without underscores
+    assert out.iloc[0].tolist() == ["A_1", "18%", "111,808 EUR", "3.5", "seat_use low", "research", "decision",
+                                    "at risk low adopter", "12,345", "4.5%", "81.1", ""]

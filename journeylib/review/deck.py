@@ -2,7 +2,10 @@
 
 Each notebook contributes its part with :func:`journeylib.review.record_section`
 (a title, a few sentences, headline numbers, the names of figures it recorded
-with :func:`~journeylib.review.record_figure`, small tables). :func:`build_deck`
+with :func:`~journeylib.review.record_figure`, small tables, items for "What needs
+attention"). The first screen holds the headline cards, each with its change against
+the value the notebook recomputed from the data as of the previous month end (never
+read from last month's report), and what needs attention. :func:`build_deck`
 collects the sections of a review folder in order, so a new notebook joins the
 deck without any change here; parts recorded under the same title (e.g. "What
 changed since last month", filled by several notebooks) form one section.
@@ -22,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .formatting import GLOSSARY, format_table
 
 __all__ = ["build_deck", "read_sections", "group_sections", "DECK_NAME"]
 
@@ -50,11 +55,20 @@ section.deck-section h2 { margin: 0 0 8px 0; font-size: 20px; }
 .card .value { font-size: 22px; font-weight: 600; }
 .card .change { font-size: 13px; color: var(--muted); }
 .card .change.up { color: var(--good); } .card .change.down { color: var(--bad); }
+.attention { display: flex; flex-wrap: wrap; gap: 18px; }
+.attention-list { flex: 1 1 300px; }
+.attention-list h3 { font-size: 15px; margin: 6px 0; }
+.attention-list ol { margin: 0; padding-left: 20px; font-size: 14px; }
+.attention-list li { margin-bottom: 6px; }
+.attention-list .who { font-weight: 600; } .attention-list .what { color: var(--muted); }
+.attention-list .why { color: var(--muted); font-size: 13px; }
 .figure { width: 100%; }
 table.dataframe { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 table.dataframe th, table.dataframe td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; }
 table.dataframe th { background: #f0f3f6; }
 .note { color: var(--muted); font-size: 13px; }
+dl.glossary { font-size: 13px; columns: 2 360px; column-gap: 28px; }
+dl.glossary dt { font-weight: 600; break-after: avoid; } dl.glossary dd { margin: 0 0 8px 0; break-inside: avoid; }
 .status-failed { color: var(--bad); font-weight: 600; }
 @page { size: A4 portrait; margin: 12mm; }
 @media print {
@@ -82,7 +96,8 @@ function charts(){return Array.prototype.slice.call(document.querySelectorAll('.
 function fit(){charts().forEach(function(d){Plotly.relayout(d,{width:d.clientWidth-24});});}
 function back(){charts().forEach(function(d){Plotly.relayout(d,{width:null,autosize:true});});}
 window.addEventListener('beforeprint',fit);window.addEventListener('afterprint',back);
-var m=window.matchMedia('print');if(m.addEventListener){m.addEventListener('change',function(e){e.matches?fit():back();});}
+var m=window.matchMedia('print');
+if(m.addEventListener){m.addEventListener('change',function(e){e.matches?fit():back();});}
 })();"""
 
 
@@ -137,29 +152,57 @@ def _format(value: Any, unit: str = "") -> str:
     return text + ("" if unit in ("", "%") else f" {unit}")
 
 
-def _change(value: Any, previous: Any, unit: str, better: str) -> tuple[str, str]:
-    if not isinstance(value, (int, float)) or not isinstance(previous, (int, float)) or isinstance(value, bool):
-        return ("new this month" if previous is None and value is not None else "", "")
+def _change(value: Any, previous: Any, unit: str, better: str, since: str) -> tuple[str, str]:
+    """The card's change line against the recorded previous value, and its class (up = good, down = bad)."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, previous))
+    if not numbers:
+        return "", ""
     delta = value - previous
     if delta == 0:
-        return "no change vs last month", ""
+        return f"= no change since {since}", ""
+    arrow = "▲" if delta > 0 else "▼"
     if unit == "%":
-        text = f"{delta * 100:+.1f} pts vs last month"
-    elif previous:
-        text = f"{delta:+,.4g} ({delta / abs(previous):+.0%}) vs last month"
+        text = f"{arrow} {delta * 100:+.1f} pts since {since}"
     else:
-        text = f"{delta:+,.4g} vs last month"
+        size = _format(abs(delta) if isinstance(delta, int) else float(abs(delta)), "" if unit == "%" else unit)
+        text = f"{arrow} {'+' if delta > 0 else '-'}{size}" + (f" ({delta / abs(previous):+.0%})" if previous else "") \
+            + f" since {since}"
     good = (delta > 0) == (better != "lower")
     return text, ("up" if good else "down") if better in ("higher", "lower") else ""
 
 
-def _table_html(table: dict, include_pii: bool) -> str:
+def _attention_html(sections: list[dict], include_pii: bool) -> str:
+    """The first screen's "What needs attention": each kind's first items, from every section."""
+    kinds: dict[str, list[dict]] = {}
+    for s in sections:
+        for item in s.get("attention", []):
+            kinds.setdefault(str(item.get("kind") or "Other"), []).append(item)
+    if not kinds:
+        return ""
+    esc = html.escape
+    blocks = []
+    for kind, items in kinds.items():
+        rows = "".join(
+            f'<li><span class="who">{esc(_redact(str(i.get("name") or ""), include_pii))}</span>'
+            + (f' <span class="what">{esc(_redact(str(i["value"]), include_pii))}</span>' if i.get("value") else "")
+            + (f'<div class="why">{esc(_redact(str(i["why"]), include_pii))}</div>' if i.get("why") else "")
+            + "</li>" for i in items[:5])
+        blocks.append(f'<div class="attention-list"><h3>{esc(kind)}</h3><ol>{rows}</ol></div>')
+    return f'<h2>What needs attention</h2><div class="attention">{"".join(blocks)}</div>'
+
+
+def _table_html(table: dict, include_pii: bool, currency: str) -> str:
     frame = pd.DataFrame(table["data"]["data"], columns=table["data"]["columns"])
     if not include_pii:
         frame = frame.drop(columns=[c for c in frame.columns if str(c).lower() in _PII_COLUMNS])
         frame = frame.map(lambda v: _redact(v, False) if isinstance(v, str) else v)
     title = f"<h3>{html.escape(str(table.get('title', '')))}</h3>" if table.get("title") else ""
-    return title + frame.to_html(index=False, escape=True, na_rep="", border=0)
+    return title + format_table(frame, currency).to_html(index=False, escape=True, na_rep="", border=0)
+
+
+def _glossary_html() -> str:
+    terms = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in GLOSSARY.items())
+    return f'<h3>Glossary</h3><dl class="glossary">{terms}</dl>'
 
 
 def _figure_html(folder: Path, notebook: str, name: str, include_pii: bool) -> str:
@@ -174,19 +217,6 @@ def _figure_html(folder: Path, notebook: str, name: str, include_pii: bool) -> s
     return (f'<div id="{div}" class="figure" style="height:{int(height)}px"></div>\n'
             f'<script>(function(){{var f={spec};'
             f'Plotly.newPlot("{div}", f.data, f.layout, {{"displaylogo": false, "responsive": true}});}})();</script>')
-
-
-def _previous_headlines(folder: Path, month: str | None) -> dict[tuple[str, str], Any]:
-    if not month:
-        return {}
-    prev = str(pd.Period(month, freq="M") - 1)
-    prev_folder = folder.parent / prev
-    out = {}
-    if prev_folder.is_dir():
-        for section in read_sections(prev_folder):
-            for h in section.get("headlines", []):
-                out[(section["file"], h["label"])] = h.get("value")
-    return out
 
 
 def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Customer journey review") -> Path:
@@ -214,8 +244,11 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     month = manifest.get("month")
     sections = read_sections(folder)
-    previous = _previous_headlines(folder, month)
+    currency = str(manifest.get("currency") or "USD")
     esc = html.escape
+    as_of = manifest.get("as_of")
+    previous_end = (pd.Timestamp(as_of).to_period("M") - 1).end_time if as_of else None
+    since = f"{previous_end.day} {previous_end:%b}" if previous_end is not None else "last month"
     month_label = pd.Period(month, freq="M").strftime("%B %Y") if month else ""
     parts = [f'<header class="deck"><h1>{esc(title)}{(" — " + esc(month_label)) if month_label else ""}</h1>'
              f'<p>Data as of {esc(str(manifest.get("as_of", "")))}</p></header>']
@@ -229,14 +262,14 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         for h in s.get("headlines", []):
             if not h.get("headline", True):
                 continue
-            change, cls = _change(h.get("value"), previous.get((s["file"], h["label"])), h.get("unit", ""),
-                                  h.get("better", ""))
+            change, cls = _change(h.get("value"), h.get("previous"), h.get("unit", ""), h.get("better", ""), since)
             cards.append(f'<div class="card"><div class="label">{esc(h["label"])}</div>'
                          f'<div class="value">{esc(_format(h.get("value"), h.get("unit", "")))}</div>'
                          f'<div class="change {cls}">{esc(change)}</div></div>')
     parts.append('<section class="deck-section" id="headlines"><h2>Headlines</h2>'
-                 + (f'<div class="cards">{"".join(cards)}</div>' if cards else '<p class="note">No headline numbers were recorded.</p>')
-                 + "</section>")
+                 + (f'<div class="cards">{"".join(cards)}</div>' if cards
+                    else '<p class="note">No headline numbers were recorded.</p>')
+                 + _attention_html(sections, include_pii) + "</section>")
 
     for g in groups:
         body = [f'<h2>{esc(g["title"])}</h2>']
@@ -244,7 +277,7 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
             for para in s.get("text", []):
                 body.append(f"<p>{esc(_redact(para, include_pii))}</p>")
             body += [_figure_html(folder, s["notebook"], name, include_pii) for name in s.get("figures", [])]
-            body += [_table_html(t, include_pii) for t in s.get("tables", [])]
+            body += [_table_html(t, include_pii, currency) for t in s.get("tables", [])]
         parts.append(f'<section class="deck-section" id="{esc(g["id"])}">{"".join(body)}</section>')
 
     nb_rows = "".join(
@@ -259,8 +292,8 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         'it is used. Rows that could not be used are set aside and counted in the data health section.</p>'
         f'<p class="note">Data fingerprint {esc(str(data.get("fingerprint", ""))[:16])}; '
         f'git commit {esc(str(manifest.get("git_commit") or "unknown")[:12])}; {versions}.</p>'
-        f'<table class="dataframe"><tr><th>notebook</th><th>status</th><th>seconds</th></tr>{nb_rows}</table>'
-        "</section></main>")
+        f'<table class="dataframe"><tr><th>Notebook</th><th>Status</th><th>Seconds</th></tr>{nb_rows}</table>'
+        + _glossary_html() + "</section></main>")
 
     document = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

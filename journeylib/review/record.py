@@ -135,7 +135,7 @@ def record_figure(name: str, fig) -> Path:
 
 def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]" = (),
                    tables: "dict[str, pd.DataFrame] | None" = None, headlines: "list[dict] | dict | None" = None,
-                   order: int | None = None, part: str = "") -> Path:
+                   order: int | None = None, part: str = "", attention: "list[dict] | None" = None) -> Path:
     """Record this notebook's section of the leadership deck.
 
     Sections with the same title are shown as one, their parts in ``order``: a notebook
@@ -155,13 +155,20 @@ def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]
     headlines : dict or list of dict, optional
         Headline numbers: ``{"label": value}`` or dicts with ``label``, ``value``,
         ``unit`` ("%" for shares in [0, 1], or a unit word), ``better``
-        ("higher"/"lower", colours the change vs last month) and ``headline``
-        (False keeps it out of the deck's top cards).
+        ("higher"/"lower", colours the change), ``previous`` (the same number
+        recomputed from the data as of the previous month end; the card shows the
+        change against it, and nothing without it) and ``headline`` (False keeps it
+        out of the deck's top cards).
     order : int, optional
         Position among sections (default 50; the section file name breaks ties).
     part : str, optional
         Name of a second (third, ...) section of the same notebook, letters, digits,
         '_' or '-'; default: the notebook's main section.
+    attention : list of dict, optional
+        Items for the deck's first screen, "What needs attention": dicts with ``kind``
+        (the list it belongs to, e.g. "At risk"), ``name`` (an account or deal, shown as
+        text), ``value`` (e.g. "12,400 USD ARR") and ``why`` (one line). Give the few that
+        matter most, most important first; the deck shows the first five of each kind.
 
     Returns
     -------
@@ -179,6 +186,8 @@ def record_section(title: str, text: "str | list[str]" = (), figures: "list[str]
         "notebook": notebook, "title": str(title), "text": [str(t) for t in text], "figures": list(figures),
         "tables": [{"title": name, "data": _json_value(df)} for name, df in (tables or {}).items()],
         "headlines": [{k: _json_value(v) for k, v in h.items()} for h in (headlines or [])],
+        "attention": [{k: _json_value(item.get(k)) for k in ("kind", "name", "value", "why")}
+                      for item in (attention or [])],
         "order": order,
     }
     missing = [f for f in section["figures"] if not (folder / "figures" / notebook / f"{f}.json").exists()]

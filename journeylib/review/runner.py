@@ -400,6 +400,7 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
     manifest = {
         "month": month,
         "as_of": as_of,
+        "currency": journey.currency,
         "parameters": {k: (mask_secrets(v) if k == "data_path" else v) for k, v in params.items()
                        if k != "output_dir"},
         "data": {"source": journey.source, "fingerprint": journey.fingerprint(),
