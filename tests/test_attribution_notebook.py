@@ -1,10 +1,14 @@
-"""Notebook 05 under the review on the sample: its recorded credits and lift are what the library computes."""
+"""Notebook 05 under the review on the sample: its recorded credits and lift are what the library computes, and its
+headline's previous value is recomputed from the data as of the previous month end."""
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
 
 from journeylib import attribution, review
+from journeylib.data.history import data_as_of
 
 pytestmark = pytest.mark.notebook
 
@@ -39,3 +43,10 @@ def test_attribution_notebook_records_the_library_values(tmp_path, sample):
     section = review.read_results(result.folder, "05_attribution")["sentences"]
     assert section == attribution.pipeline_sentences(credits, lift, model="w_shaped", currency=sample.currency)
     assert any("of won revenue" in s for s in section)
+    # the headline's previous value: the same count on the data as known at the previous month end
+    previous = int(attribution.conversion_paths(data_as_of(sample, "2026-09-30"))["converted"].sum())
+    headlines = json.loads((result.folder / "sections" / "05_attribution.json").read_text())["headlines"]
+    won = next(h for h in headlines if h["label"] == "Won deals attributed")
+    assert won["value"] == rec["converting"]
+    assert won["previous"] == previous != won["value"]
+    assert rec["previous_day"] == "2026-09-30" and rec["previous_headlines"] == {"Won deals attributed": previous}

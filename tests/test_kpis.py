@@ -125,3 +125,10 @@ def test_scorecard_notebook_records_the_library_values(tmp_path, sample):
     assert rec["significant_moves"] == card.loc[card["significant_vs_last_month"], "metric"].tolist()
     deck = (result.folder / "deck.html").read_text()
     assert "Stage scorecard" in deck and "Win rate (new business)" in deck
+    # the cards' previous values are September's, recomputed as the scorecard of 2026-09 computes them
+    september = kpis.scorecard(sample, "2026-09").set_index("metric")["value"]
+    import json
+    heads = json.loads((result.folder / "sections" / "06_stage_scorecard.json").read_text())["headlines"]
+    assert {h["label"]: h["previous"] for h in heads} == pytest.approx(
+        {label: float(september[label]) for label in ("Win rate (new business)", "Logo retention (month)", "NPS")})
+    assert "since 30 Sep" in deck

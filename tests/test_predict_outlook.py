@@ -165,6 +165,18 @@ def test_the_notebook_records_and_writes_what_the_library_computes(tmp_path, sam
     assert rows["p_win"].to_numpy() == pytest.approx(bt.rows["p_win"].to_numpy(), abs=1e-12)
     metrics = pd.DataFrame(rec["backtest"]["data"], columns=rec["backtest"]["columns"])
     pd.testing.assert_frame_equal(metrics, bt.metrics, check_dtype=False)
+    before = data_as_of(sample, "2026-09-30")
+    visits_before = predict.deal_visits(before)
+    outlook_before = predict.pipeline_outlook(before, visits=visits_before)
+    forecast_before = predict.pipeline_forecast(outlook_before, visits_before)
+    wins_before = forecast_before.set_index("segment").loc["all", "expected_wins"]
+    stalled_before = predict.stalled_deals(outlook_before, visits_before)
+    assert rec["previous"] == pytest.approx({"expected_wins": wins_before, "stalled_deals": len(stalled_before)})
+    heads = json.loads((result.folder / "sections" / "07_predictive_journeys.json").read_text())
+    assert heads["headlines"][0]["previous"] == pytest.approx(round(wins_before, 1))
+    stalled = predict.stalled_deals(out, visits)
+    assert [a["name"].split(" ")[0] for a in heads["attention"]] == stalled["opportunity_id"].head(5).tolist()
+    assert all(a["kind"] == "Stalled deals" and a["why"] for a in heads["attention"])
     section = rec["sentences"]
     assert section[0].startswith(f"In the next 90 days the {len(out)} open deals should bring about")
     assert any("ranks deals better than the stage's historical win rate" in s for s in section)

@@ -16,8 +16,9 @@ from journeylib.synth import XSS_ACCOUNT_NAME
 
 from conftest import REPO, chromium_page
 
-SECTIONS = ["Headlines", "What changed since last month", "Stage scorecard", "Pipeline outlook", "Journey paths",
-            "Where pipeline comes from", "Personas", "Time to value and retention", "Churn risk and expansion", "Data health", "Methods"]
+SECTIONS = ["Headlines", "What needs attention", "What changed since last month", "Stage scorecard", "Pipeline outlook",
+            "Journey paths", "Where pipeline comes from", "Personas", "Time to value and retention",
+            "Churn risk and expansion", "Data health", "Methods"]
 pytestmark = pytest.mark.notebook
 PRINT_WIDTH = 703  # CSS px of A4 portrait (210 mm) less the deck's 12 mm print margins
 
@@ -81,6 +82,11 @@ def test_what_changed_is_what_the_library_computes(sample_review, sample_copy):
     # churned since last month: customers at September's end without a subscription at October's end
     churned = changes.churned_since(data, day)
     assert int(summary.set_index("status").loc["churned", "accounts"]) == int(churned["churned"].sum()) > 0
+    previous_risk = churn.risk_headline(churn.risk_list(changes.previous_scores(snaps, day), data.accounts))
+    heads = {h["label"]: h for h in json.loads((folder / "sections" / "04_churn_risk.json").read_text())["headlines"]}
+    previous_at_risk = previous_risk["accounts_at_risk"]
+    assert heads["Customers at risk"]["previous"] == previous_at_risk == rec["previous_accounts_at_risk"]
+    assert heads["ARR at risk"]["previous"] == pytest.approx(previous_risk["arr_at_risk"])
     check = pd.DataFrame(rec["prediction_check"]["data"], columns=rec["prediction_check"]["columns"])
     assert check.set_index("band").loc["all", "churned"] == int(churned["churned"].sum())
 
@@ -133,6 +139,15 @@ def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
         shown = page.locator("#section-04_churn_risk").inner_text()
         assert shown.count(XSS_ACCOUNT_NAME) >= 10  # the risk and expansion lists' names, shown as text
         assert page.locator("img").count() == 0
+        # the first screen: the headline cards with their change since last month, then what needs attention
+        changes_shown = page.locator("#headlines .card .change").all_inner_texts()
+        assert sum("since 30 Sep" in c for c in changes_shown) >= 8, changes_shown
+        kinds = page.locator("#headlines .attention-list h3").all_inner_texts()
+        assert set(kinds) == {"Stalled deals", "Customers at risk", "Ready to expand"}, kinds
+        assert page.locator("#headlines .attention-list li").count() >= 12
+        headers = page.locator("table.dataframe th").all_inner_texts()
+        assert len(headers) > 50 and [h for h in headers if "_" in h] == []  # human labels, no raw column names
+        assert page.locator("dl.glossary dt").count() >= 20
         page.screenshot(path=str(tmp_path / "sample_deck.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1366, width  # no horizontal scrolling on a 1366x768 laptop
