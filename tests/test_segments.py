@@ -528,17 +528,17 @@ def test_saved_model_is_reused_only_when_compatible(tmp_path):
     feats = _blobs()
     params = dict(columns=["employees", "contacts_engaged"], n_bootstrap=0)
     first, note = segments.load_or_fit(feats, tmp_path, **params)
-    assert note.startswith("fitted a new persona model: no saved persona model")
+    assert note.startswith("The personas were learned from this month's data (no persona model was saved in")
     info = json.loads((tmp_path / segments.MODEL_INFO_FILE).read_text())
     import sklearn
     assert info["journeylib"] == journeylib.__version__ and info["sklearn"] == sklearn.__version__
     assert info["feature_columns"] == ["employees", "contacts_engaged"] and info["k"] == 3
     assert info["random_state"] == 0
     again, note = segments.load_or_fit(feats.sample(frac=1, random_state=1), tmp_path, **params)
-    assert note.startswith("reused") and again.names_ == first.names_
+    assert note.endswith("applied to this month's data.") and again.names_ == first.names_
     assert (again.assign(feats)["persona_id"] == first.personas_["persona_id"]).all()
     _, note = segments.load_or_fit(feats, tmp_path, refit=True, **params)
-    assert note == "fitted a new persona model: refit was asked for"
+    assert note == "The personas were learned anew from this month's data, as asked (refit)."
     _, note = segments.load_or_fit(feats, tmp_path, **{**params, "random_state": 4})
     assert "saved with other parameters: random_state=0 (now 4)" in note
     info = json.loads((tmp_path / segments.MODEL_INFO_FILE).read_text())
@@ -582,7 +582,7 @@ def test_personas_notebook_records_and_reuses_the_model(tmp_path, sample_persona
     assert not result.failed, result.failed
     folder = out / "2026-10"
     rec = review.read_results(folder, "01_personas")
-    assert rec["model_note"].startswith("fitted a new persona model")
+    assert rec["model_note"].startswith("The personas were learned from this month's data")
     assert rec["k"] == model.k_ == 6
     assert rec["stability_ari"] == pytest.approx(model.stability_) and rec["stability_ari"] >= 0.8
     assert rec["silhouette"] == pytest.approx(model.silhouette_)
@@ -602,5 +602,5 @@ def test_personas_notebook_records_and_reuses_the_model(tmp_path, sample_persona
     second = review.run_review(month="2026-10", data="", out=out, only=["01_personas"], progress=False)
     assert not second.failed, second.failed
     rec2 = review.read_results(second.folder, "01_personas")
-    assert rec2["model_note"].startswith("reused the persona model") and rec2["persona_sizes"] == rec["persona_sizes"]
+    assert rec2["model_note"].endswith("personas are the saved model's, applied to this month's data.") and rec2["persona_sizes"] == rec["persona_sizes"]
     assert not math.isnan(rec2["stability_ari"])

@@ -479,7 +479,7 @@ class PersonaModel:
         folder = Path(folder)
         info_path, model_path = folder / MODEL_INFO_FILE, folder / MODEL_FILE
         if not info_path.exists() or not model_path.exists():
-            return f"no saved persona model in {folder.name}/"
+            return f"no persona model was saved in {folder.name}/ yet"
         try:
             info = json.loads(info_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -529,7 +529,8 @@ def load_or_fit(features: pd.DataFrame, folder: "str | Path", *, refit: bool = F
 
     Returns
     -------
-    (model, note): the model and one sentence saying whether it was reused or fitted, and why.
+    (model, note): the model and one plain sentence saying whether it was reused or fitted, and why
+    (it goes into the deck).
     """
     model = PersonaModel(**params)
     model._validate()
@@ -540,11 +541,11 @@ def load_or_fit(features: pd.DataFrame, folder: "str | Path", *, refit: bool = F
             loaded = PersonaModel.load(folder)
             missing = [c for c in loaded.columns_ if c not in features]
             if not missing:
-                return loaded, f"reused the persona model saved in {Path(folder).name}/ (k={loaded.k_})"
+                return loaded, f"The {loaded.k_} personas are the saved model's, applied to this month's data."
             reason = f"the saved model uses columns the features lack: {missing}"
-        note = f"fitted a new persona model: {reason}"
+        note = f"The personas were learned from this month's data ({reason}); later reviews reuse them."
     else:
-        note = "fitted a new persona model: refit was asked for"
+        note = "The personas were learned anew from this month's data, as asked (refit)."
     model.fit(features)
     model.save(folder)
     return model, note
