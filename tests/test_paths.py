@@ -673,7 +673,11 @@ def test_sample_figures_follow_the_lifecycle(sample):
     links = paths.step_sankey(paths.event_log(sample.touchpoints, lc), max_steps=4)
     step = figures.step_sankey_figure(links, lc)
     assert sum(step.data[0].link.value) == links["journeys"].sum()
-    assert step.data[0].node.label[0] == f"Awareness {len(sample.accounts):,} (100%)"
+    assert step.data[0].node.label[0] == f"Awareness {len(sample.accounts):,}"
+    nodes = paths.sankey_nodes(links).set_index(["step", "stage"])
+    small = [lab for lab, hover in zip(step.data[0].node.label, step.data[0].node.customdata) if not lab]
+    assert small and all("of all journeys" in h for h in step.data[0].node.customdata)  # small nodes: hover only
+    assert (nodes["share_of_start"] < figures.LABEL_MIN_SHARE).sum() == len(small)
     assert "of all journeys" in step.data[0].node.customdata[0] and "of the previous step" in step.data[0].node.customdata[0]
     heat = figures.transition_heatmap(tr, lc)
     assert list(heat.data[0].x) == [lc.labels[s] for s in lc.ids]

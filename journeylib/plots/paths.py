@@ -47,12 +47,16 @@ def _centers(values: np.ndarray) -> np.ndarray:
     return np.clip(0.01 + tops + share / 2, 0.001, 0.999)
 
 
+#: Step-Sankey nodes smaller than this share of all journeys are drawn without a label (hover shows it).
+LABEL_MIN_SHARE = 0.04
+
+
 def step_sankey_figure(links: pd.DataFrame, lifecycle: Lifecycle, title: str = "Journeys step by step") -> go.Figure:
     """The step Sankey of :func:`journeylib.paths.step_sankey`.
 
-    Columns are steps; node labels carry the journeys and their share of the previous
-    step, hovers both conversion views (share of the previous step, of all journeys at
-    the start), links their share of the source node and of the start.
+    Columns are steps; node labels carry the journeys (nodes under :data:`LABEL_MIN_SHARE` of
+    all journeys have none), hovers both conversion views (share of the previous step, of all
+    journeys at the start), links their share of the source node and of the start.
     """
     if links.empty:
         return empty_figure(title, _note(links, "no journeys to show"))
@@ -67,8 +71,11 @@ def step_sankey_figure(links: pd.DataFrame, lifecycle: Lifecycle, title: str = "
     for k, part in nodes.groupby("step", sort=True):
         x.extend([0.001 + 0.998 * (int(k) - 1) / max(last - 1, 1)] * len(part))
         y.extend(_centers(part["journeys"].to_numpy()))
-    label = [f"{names.get(s, s)} {n:,} ({p:.0%})" for s, n, p in
-             zip(nodes["stage"], nodes["journeys"], nodes["share_of_previous_step"])]
+    # small nodes keep their hover but no label: stacked in a column, their labels would overlap
+    # short labels (the shares are in the hover): a column's labels on the right and the next column's on
+    # the left share the space between them
+    label = [f"{names.get(s, s)} {n:,}" if q >= LABEL_MIN_SHARE else "" for s, n, q in
+             zip(nodes["stage"], nodes["journeys"], nodes["share_of_start"])]
     node_hover = [f"step {k}: {names.get(s, s)}<br>{n:,} journeys<br>{p:.1%} of the previous step<br>"
                   f"{q:.1%} of all journeys" for k, s, n, p, q in
                   zip(nodes["step"], nodes["stage"], nodes["journeys"], nodes["share_of_previous_step"],
@@ -126,7 +133,13 @@ def aggregated_sankey_figure(transitions: pd.DataFrame, lifecycle: Lifecycle,
                   color=[_DIRECTION_COLORS[d] for d in moves["direction"]], customdata=hover,
                   hovertemplate="%{customdata}<extra></extra>"),
     ))
-    fig.update_layout(height=520, margin=dict(l=20, r=20, t=60, b=20))
+    # a Sankey has no legend: say what the link colours mean under it
+    key = "   ".join(f'<span style="color:{_DIRECTION_COLORS[d]}">■</span> {words}' for d, words in
+                     (("forward", "forward"), ("backward", "back to an earlier stage"),
+                      ("recurring", "into or out of a recurring stage (support)")) if d in _DIRECTION_COLORS)
+    fig.add_annotation(text=key, x=0, y=-0.04, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                       showarrow=False, font=dict(size=12))
+    fig.update_layout(height=540, margin=dict(l=20, r=20, t=60, b=50))
     return fig
 
 
@@ -169,7 +182,8 @@ def funnel_figure(funnel: pd.DataFrame, lifecycle: Lifecycle, title: str = "Funn
                 hovertemplate="%{x}: %{y:,} in order (%{text} of the previous stage)<extra></extra>")
     fig.add_scatter(x=x, y=lost, name="dropped before this stage (in order)", mode="lines+markers",
                     line=dict(color="#ed7d31"), hovertemplate="%{x}: %{y:,} dropped<extra></extra>")
-    fig.update_layout(barmode="group", xaxis_title="stage", yaxis_title="journeys")
+    fig.update_layout(barmode="group", xaxis_title="stage", yaxis_title="journeys", margin=dict(t=110),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
 
@@ -213,14 +227,20 @@ def won_lost_figure(won_vs_lost: pd.DataFrame, top: int = 15,
     if won_vs_lost.empty:
         return empty_figure(title, _note(won_vs_lost, "no won and lost accounts to compare"))
     part = won_vs_lost.head(top)
-    y = [f"{d}: {v}{' *' if s else ''}" for d, v, s in zip(part["dimension"], part["value"], part["significant"])]
+    y = [f"{str(v).replace('_', ' ').capitalize()} ({d}){' *' if s else ''}" for d, v, s in
+         zip(part["dimension"], part["value"], part["significant"])]
     fig = new_figure(title)
     fig.add_bar(y=y, x=part["share_won"], orientation="h", name=f"won ({won_vs_lost.attrs.get('won', '?')})",
                 marker_color=_OUTCOME_COLORS["won"], hovertemplate="%{y}: %{x:.1%} of won accounts<extra></extra>")
     fig.add_bar(y=y, x=part["share_lost"], orientation="h", name=f"lost ({won_vs_lost.attrs.get('lost', '?')})",
                 marker_color=_OUTCOME_COLORS["lost"], hovertemplate="%{y}: %{x:.1%} of lost accounts<extra></extra>")
     fig.update_layout(barmode="group", xaxis_tickformat=".0%", xaxis_title="share of accounts with it",
-                      yaxis_autorange="reversed", height=max(360, 34 * len(y) + 140), yaxis_automargin=True)
+                      yaxis_autorange="reversed", height=max(360, 34 * len(y) + 180), yaxis_automargin=True,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=110, b=130))
+    if part["significant"].any():
+        fig.add_annotation(text="* a real difference: significant after correcting for the many comparisons "
+                                "(false discovery rate 5%)", x=0, y=-0.17, xref="paper", yref="paper",
+                           xanchor="left", yanchor="top", showarrow=False, font=dict(size=12))
     return fig
 
 

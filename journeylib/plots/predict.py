@@ -86,6 +86,6 @@ def forecast_figure(forecast: pd.DataFrame, title: str = "Expected wins in the n
         fig.add_scatter(x=rows["segment"], y=rows[actual], mode="markers", name="actual",
                         marker=dict(symbol="diamond", size=13, color=PALETTE[7]),
                         hovertemplate="%{x}: %{y:,.0f}<extra>actual</extra>")
-    fig.update_layout(xaxis_title="deals", yaxis_title=value, height=380,
+    fig.update_layout(xaxis_title="deals", yaxis_title=value, height=400, margin=dict(t=110),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig

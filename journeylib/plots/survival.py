@@ -95,7 +95,9 @@ def survival_curves(curves: pd.DataFrame, at_risk: pd.DataFrame | None = None, *
             fig.add_scatter(x=part["time"], y=[g] * len(part), mode="text", text=part["at_risk"].astype(int).astype(str),
                             textfont=dict(color=_group_colour(i)), showlegend=False,
                             hovertemplate=f"{g}: %{{text}} at risk at day %{{x}}<extra></extra>", row=2, col=1)
-        fig.update_yaxes(title_text="at risk", autorange="reversed", showgrid=False, row=2, col=1)
+        # categories from the top, with half a row of room above the first and below the last
+        fig.update_yaxes(title_text="at risk", type="category", categoryorder="array", categoryarray=groups,
+                         range=[len(groups) - 0.5, -0.5], showgrid=False, row=2, col=1)
         fig.update_xaxes(range=x_range, showgrid=False, row=2, col=1)
         label = max(len(g) for g in groups)
         fig.update_layout(height=560, margin=dict(l=max(60, 7 * label + 40)))
