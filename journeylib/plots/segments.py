@@ -86,8 +86,9 @@ def profile_heatmap(traits: pd.DataFrame, names: dict, features: list[str] | Non
     fig.add_heatmap(z=z, x=list(grid.columns), y=[names.get(int(i), str(i)) for i in grid.index], zmid=0,
                     colorscale="RdBu_r", zmin=-2, zmax=2, colorbar=dict(title="sd"),
                     text=np.round(z, 2), texttemplate="%{text}", hovertemplate="%{y}<br>%{x}: %{z:.2f} sd<extra></extra>")
-    fig.update_layout(height=200 + 60 * len(grid), margin=dict(l=280, b=120), yaxis=dict(autorange="reversed"),
-                      xaxis=dict(tickangle=-30))
+    # the axes make room for their labels (persona names, feature names) instead of a fixed margin
+    fig.update_layout(height=200 + 60 * len(grid), yaxis=dict(autorange="reversed", automargin=True),
+                      xaxis=dict(tickangle=-30, automargin=True))
     return fig
 
 
@@ -147,8 +148,8 @@ def journey_timeline(stage_times: pd.DataFrame, stage_labels: dict[str, str]) ->
         fig.add_bar(y=personas, x=days, orientation="h", name=label, marker_color=colors[sid],
                     customdata=part["accounts"].reindex(personas),
                     hovertemplate="%{y}<br>" + label + ": %{x:.0f} days (%{customdata} accounts)<extra></extra>")
-    fig.update_layout(barmode="stack", xaxis_title="median days", yaxis=dict(autorange="reversed"),
-                      height=160 + 50 * len(personas), margin=dict(l=280))
+    fig.update_layout(barmode="stack", xaxis_title="median days", yaxis=dict(autorange="reversed", automargin=True),
+                      height=160 + 50 * len(personas))
     return fig
 
 
@@ -169,10 +170,12 @@ def committee_heatmap(engagement: pd.DataFrame, stage_labels: dict[str, str]) ->
         grid = engagement.loc[engagement["persona"] == name].pivot_table(index="role", columns="stage", values="share",
                                                                          aggfunc="first")
         grid = grid.reindex(index=roles, columns=stages)
-        fig.add_heatmap(z=grid.to_numpy(dtype=float), x=[stage_labels[s] for s in stages], y=roles, zmin=0, zmax=1,
+        fig.add_heatmap(z=grid.to_numpy(dtype=float), x=[stage_labels[s] for s in stages],
+                        y=[str(r).replace("_", " ") for r in roles], zmin=0, zmax=1,
                         colorscale="Blues", showscale=i == 1, colorbar=dict(title="accounts", tickformat=".0%"),
                         hovertemplate="%{y} in %{x}: %{z:.0%} of accounts<extra></extra>", row=i, col=1)
     fig.update_layout(height=140 + 170 * len(personas))
+    fig.update_yaxes(automargin=True)
     return _themed(fig, title)
 
 
