@@ -14,6 +14,11 @@ MODEL_LABELS = {"first": "First touch", "last": "Last touch", "linear": "Linear"
                 "shapley": "Shapley"}
 
 
+def _words(name: object) -> str:
+    """A channel id as words on an axis ("paid_search" -> "paid search")."""
+    return str(name).replace("_", " ")
+
+
 def credit_comparison_figure(credits: pd.DataFrame, title: str = "Conversions credited to each channel, by model",
                              value: str = "conversions") -> go.Figure:
     """Grouped bars: one group per channel, one bar per model.
@@ -26,7 +31,7 @@ def credit_comparison_figure(credits: pd.DataFrame, title: str = "Conversions cr
     fig = new_figure(title)
     for i, (model, part) in enumerate(credits.groupby("model", sort=False)):
         part = part.set_index("channel").reindex(order)
-        fig.add_bar(x=order, y=part[value].fillna(0.0), name=MODEL_LABELS.get(model, model),
+        fig.add_bar(x=[_words(c) for c in order], y=part[value].fillna(0.0), name=MODEL_LABELS.get(model, model),
                     marker_color=PALETTE[i % len(PALETTE)],
                     hovertemplate="%{x}: %{y:,.1f}<extra>" + MODEL_LABELS.get(model, model) + "</extra>")
     fig.update_layout(barmode="group", xaxis_title="channel", yaxis_title=value.replace("_", " "), height=460)
@@ -42,7 +47,8 @@ def lift_figure(lift: pd.DataFrame, title: str = "Effect of each channel on winn
     colors = ["#70ad47" if (s and c > 0) else "#c55a11" if s else "#8e8e8e"
               for s, c in zip(part["significant"], part["coefficient"])]
     fig = new_figure(title)
-    fig.add_scatter(x=part["coefficient"], y=part["channel"], mode="markers", marker=dict(size=10, color=colors),
+    fig.add_scatter(x=part["coefficient"], y=[_words(c) for c in part["channel"]], mode="markers",
+                    marker=dict(size=10, color=colors),
                     error_x=dict(type="data", symmetric=False, array=part["ci_high"] - part["coefficient"],
                                  arrayminus=part["coefficient"] - part["ci_low"], color="#8e8e8e"),
                     customdata=part[["odds_ratio", "journeys_exposed"]].to_numpy(),
