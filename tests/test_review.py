@@ -82,6 +82,8 @@ def test_failing_notebook_exits_4_and_others_still_written(tmp_path, make_source
     assert [n["status"] for n in manifest["notebooks"]] == ["ok", "failed", "bad_parameters", "ok"]
     assert (folder / "quarantine.csv").exists()
     assert not list(out.glob(".2026-10*")), "no temporary folder left behind"
+    index = (out / "index.html").read_text()
+    assert '<a href="2026-10/deck.html">deck</a>' in index and "failed: 02_boom, 03_noparams" in index
 
 
 def test_cli_review_exit_4(tmp_path, make_source, monkeypatch, capsys):
@@ -257,3 +259,20 @@ def test_exported_notebooks_show_no_review_internals(tmp_path):
     assert [len(c.outputs) for c in tidy.cells] == [1, 1, 0, 1]
     assert ".partial" not in json.dumps(tidy) and tidy.cells[0].source == 'output_dir = "/r/2026-10"'
 
+
+
+def test_the_reports_index_lists_every_month_newest_first(tmp_path):
+    from journeylib.review.deck import build_index
+
+    ok, failed = {"notebook": "01_a", "status": "ok"}, {"notebook": "02_<b>", "status": "failed"}
+    for month, notebooks in (("2026-09", [ok]), ("2026-10", [ok, failed])):
+        (tmp_path / month).mkdir()
+        (tmp_path / month / "manifest.json").write_text(json.dumps({"as_of": f"{month}-30", "notebooks": notebooks}))
+    (tmp_path / "2026-10" / "deck.html").write_text("<html></html>")
+    (tmp_path / "notes").mkdir()  # not a month
+    (tmp_path / ".2026-11.partial-7").mkdir()  # a review being written
+    page = build_index(tmp_path).read_text()
+    assert page.index("October 2026") < page.index("September 2026") and "November" not in page
+    assert '<a href="2026-10/deck.html">deck</a>' in page and "no deck" in page  # September has none
+    assert '<a href="2026-09/manifest.json">manifest</a>' in page and "failed: 02_&lt;b&gt;" in page
+    assert "<b>" not in page and "2 monthly reviews" in page

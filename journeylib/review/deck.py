@@ -28,9 +28,10 @@ import pandas as pd
 
 from .formatting import GLOSSARY, format_table
 
-__all__ = ["build_deck", "read_sections", "group_sections", "DECK_NAME"]
+__all__ = ["build_deck", "build_index", "read_sections", "group_sections", "DECK_NAME", "INDEX_NAME"]
 
 DECK_NAME = "deck.html"
+INDEX_NAME = "index.html"
 _FIGURE_HEIGHT = 450  # px: Plotly's default height, for figures that set none
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PII_COLUMNS = {"email", "contact_name", "contact_email", "first_name", "last_name", "full_name"}
@@ -303,5 +304,44 @@ def build_deck(folder: "str | Path", include_pii: bool = False, title: str = "Cu
         + "\n".join(parts) + f"<script>{_PRINT_JS}</script></body></html>\n"
     )
     out = folder / DECK_NAME
+    out.write_text(document, encoding="utf-8")
+    return out
+
+
+def build_index(reports: "str | Path", title: str = "Customer journey reviews") -> Path:
+    """Write ``REPORTS/index.html``: every month's review in the folder, newest first, with its deck and manifest.
+
+    A month is a ``YYYY-MM`` folder holding a ``manifest.json``; the page shows its as-of date,
+    status and failed notebooks, and links to its deck, manifest and notebook pages (relative
+    links: the folder can be moved or served as it is).
+    """
+    reports = Path(reports)
+    esc = html.escape
+    rows = []
+    for folder in sorted((p for p in reports.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)),
+                         reverse=True):
+        path = folder / "manifest.json"
+        if not path.exists():
+            continue
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        failed = [n["notebook"] for n in manifest.get("notebooks", []) if n.get("status") != "ok"]
+        pages = " ".join(f'<a href="{esc(folder.name)}/{esc(Path(n["notebook"]).name)}.html">'
+                         f'{esc(n["notebook"])}</a>' for n in manifest.get("notebooks", []))
+        deck = (f'<a href="{esc(folder.name)}/{DECK_NAME}">deck</a>' if (folder / DECK_NAME).exists()
+                else "no deck")
+        status = "ok" if not failed else "failed: " + ", ".join(failed)
+        rows.append(f"<tr><td>{esc(pd.Period(folder.name, freq='M').strftime('%B %Y'))}</td>"
+                    f"<td>{esc(str(manifest.get('as_of', '')))}</td>"
+                    f'<td class="{"" if not failed else "status-failed"}">{esc(status)}</td><td>{deck}</td>'
+                    f'<td><a href="{esc(folder.name)}/manifest.json">manifest</a></td><td>{pages}</td></tr>')
+    table = ('<table class="dataframe"><tr><th>Month</th><th>As of</th><th>Status</th><th>Deck</th>'
+             f'<th>Manifest</th><th>Notebooks</th></tr>{"".join(rows)}</table>' if rows
+             else '<p class="note">No review has been written here yet.</p>')
+    document = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+                f'<header class="deck"><h1>{esc(title)}</h1><p>{len(rows)} monthly reviews</p></header><main>'
+                f'<section class="deck-section">{table}</section></main></body></html>\n')
+    out = reports / INDEX_NAME
     out.write_text(document, encoding="utf-8")
     return out

@@ -414,7 +414,7 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
     _atomic_write(tmp / "manifest.json", json.dumps(_json_value(manifest), indent=2, sort_keys=True))
     from .deck import build_deck
 
-    build_deck(tmp, include_pii=include_pii)
+    build_deck(tmp, include_pii=include_pii)  # the reports' index.html is rewritten once the month is in place
     result.deck = final / "deck.html"
     old = out / f".{month}.old-{os.getpid()}"
     if final.exists():
@@ -422,3 +422,6 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
     os.replace(tmp, final)
     if old.exists():
         shutil.rmtree(old)
+    from .deck import build_index
+
+    build_index(out)
