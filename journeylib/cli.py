@@ -107,6 +107,18 @@ def _cmd_review(args) -> int:
     return EXIT_NOTEBOOK if result.failed else EXIT_OK
 
 
+def _cmd_export_figures(args) -> int:
+    from .review.export import export_figures
+    from .review.runner import month_end
+
+    month_end(args.month)  # a clear error for a month not written YYYY-MM
+    folder = Path(args.out) / args.month
+    paths = export_figures(folder, formats=[f.strip() for f in args.format.split(",") if f.strip()],
+                           width=args.width)
+    print(f"wrote {len(paths)} files to {folder / 'figures-export'}")
+    return EXIT_OK
+
+
 def _cmd_stages_init(args) -> int:
     import shlex
 
@@ -186,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep contact names and e-mails in the deck (default: redacted)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_review)
+
+    e = sub.add_parser("export-figures", help="write the deck's figures of a month as PNG and SVG files for slides")
+    e.add_argument("--month", required=True, help="review month YYYY-MM")
+    e.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    e.add_argument("--format", default="png,svg", help="comma-separated: png, svg (default: both)")
+    e.add_argument("--width", type=int, default=1200, help="width in pixels (default 1200)")
+    e.set_defaults(func=_cmd_export_figures)
 
     st = sub.add_parser("stages", help="stage files: the lifecycle and the touchpoint -> stage mapping")
     st_sub = st.add_subparsers(dest="stages_command", metavar="{init}", parser_class=_Parser, required=True)
