@@ -1,0 +1,152 @@
+"""One account's whole history on one timeline: the drill-down behind the risk list, the variants and attribution.
+
+:func:`find_account` turns what a user types (an id, or a name in any case) into the account's
+id, with a clear error for an unknown or ambiguous one. :func:`account_history` lists every
+event of the account in time order: its touchpoints (by contact, channel and stage), its
+opportunities (created, then won or lost), its subscription periods (started, ended), its
+tickets (opened, resolved) and survey answers. Contacts appear by role and id, never by name
+or e-mail, so the timeline can be shown and exported.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ParameterError, did_you_mean
+from ..schema import ACCOUNT_ID, CONTACT_ID, OPPORTUNITY_ID, TICKET_ID, TIMESTAMP
+from .load import JourneyData
+
+__all__ = ["find_account", "account_history", "HISTORY_COLUMNS", "KINDS"]
+
+#: Columns of :func:`account_history`.
+HISTORY_COLUMNS = ("time", "kind", "event", "who", "channel", "stage", "detail")
+#: The kinds of event, in the order a timeline shows their lanes.
+KINDS = ("touchpoint", "opportunity", "subscription", "ticket", "survey")
+
+
+def find_account(data: JourneyData, account: Any) -> str:
+    """The id of the account given by id or by name (case and surrounding spaces ignored).
+
+    Raises
+    ------
+    ParameterError
+        When no account has that id or name (with the closest names), or when several
+        accounts share the name (listing their ids).
+    """
+    accounts = data.accounts
+    ids = accounts[ACCOUNT_ID].astype(str)
+    text = str(account).strip()
+    if not text:
+        raise ParameterError("account is empty; give an account id or name")
+    if text in set(ids):
+        return text
+    if "name" in accounts:
+        names = accounts["name"].astype("string").str.strip()
+        hit = ids[names.str.casefold().eq(text.casefold()).fillna(False).to_numpy()]
+        if len(hit) == 1:
+            return str(hit.iloc[0])
+        if len(hit) > 1:
+            raise ParameterError(f"account name {text!r} is shared by {len(hit)} accounts; give one id: "
+                                 f"{', '.join(hit.head(10))}")
+        return _unknown(text, list(names.dropna()))
+    return _unknown(text, list(ids))
+
+
+def _unknown(text: str, candidates: list[str]) -> str:
+    raise ParameterError(f"no account has the id or name {text!r}{did_you_mean(text, candidates)}")
+
+
+def _contact_labels(data: JourneyData) -> pd.Series:
+    """contact_id -> "role (id)" ("contact (id)" without a role); never a name."""
+    contacts = data.contacts
+    if contacts is None or CONTACT_ID not in contacts:
+        return pd.Series(dtype=object)
+    ids = contacts[CONTACT_ID].astype(str)
+    roles = (contacts["role"].astype("string").fillna("contact") if "role" in contacts
+             else pd.Series("contact", index=contacts.index))
+    return pd.Series((roles.str.replace("_", " ") + " (" + ids + ")").to_numpy(), index=ids.to_numpy())
+
+
+def account_history(data: JourneyData, account: Any) -> pd.DataFrame:
+    """Every event of one account, in time order (module docstring).
+
+    Parameters
+    ----------
+    data : JourneyData
+    account : str
+        An account id or name (:func:`find_account`).
+
+    Returns
+    -------
+    DataFrame
+        :data:`HISTORY_COLUMNS`: ``time`` (UTC), ``kind`` (one of :data:`KINDS`), ``event`` (the
+        touchpoint, "created", "won", "started", "opened", "nps 9"...), ``who`` (a contact's role
+        and id; "account" otherwise), ``channel`` and ``stage`` (touchpoints), ``detail`` (an
+        opportunity's id, type and amount, a plan and MRR, a ticket's priority). ``attrs``:
+        ``account_id`` and ``name``.
+    """
+    account_id = find_account(data, account)
+    who = _contact_labels(data)
+    parts = []
+    tp = data.touchpoints[data.touchpoints[ACCOUNT_ID].astype(str) == account_id]
+    if len(tp):
+        contact = tp[CONTACT_ID].astype("string") if CONTACT_ID in tp else pd.Series(pd.NA, index=tp.index)
+        parts.append(pd.DataFrame({
+            "time": tp[TIMESTAMP], "kind": "touchpoint", "event": tp["touchpoint"].astype(str),
+            "who": contact.map(who).fillna(contact).fillna("account").astype(str),
+            "channel": tp["channel"].astype("string") if "channel" in tp else pd.NA,
+            "stage": tp["stage"].astype("string"), "detail": tp["campaign"].astype("string")
+            if "campaign" in tp else pd.NA}))
+    opp = data.opportunities
+    if opp is not None:
+        mine = opp[opp[ACCOUNT_ID].astype(str) == account_id]
+        detail = (mine[OPPORTUNITY_ID].astype(str) + " " + mine.get("type", pd.Series("", index=mine.index))
+                  .astype("string").fillna("") + " " + pd.to_numeric(mine.get("amount"), errors="coerce")
+                  .map(lambda a: f"{a:,.0f}" if pd.notna(a) else "")).str.replace(r"\s+", " ", regex=True).str.strip()
+        parts.append(pd.DataFrame({"time": mine["created_at"], "kind": "opportunity", "event": "created",
+                                   "who": "account", "detail": detail}))
+        closed = mine["closed_at"].notna()
+        parts.append(pd.DataFrame({"time": mine.loc[closed, "closed_at"], "kind": "opportunity",
+                                   "event": mine.loc[closed, "status"].astype(str), "who": "account",
+                                   "detail": detail[closed]}))
+    subs = data.subscriptions
+    if subs is not None:
+        mine = subs[subs[ACCOUNT_ID].astype(str) == account_id]
+        detail = (mine.get("plan", pd.Series("", index=mine.index)).astype("string").fillna("") + " "
+                  + pd.to_numeric(mine.get("mrr"), errors="coerce").map(lambda m: f"MRR {m:,.0f}" if pd.notna(m)
+                                                                          else "")).str.strip()
+        parts.append(pd.DataFrame({"time": mine["start_date"], "kind": "subscription", "event": "started",
+                                   "who": "account", "detail": detail}))
+        ended = mine["end_date"].notna() if "end_date" in mine else pd.Series(False, index=mine.index)
+        parts.append(pd.DataFrame({"time": mine.loc[ended, "end_date"], "kind": "subscription", "event": "ended",
+                                   "who": "account", "detail": detail[ended]}))
+    tickets = data.tickets
+    if tickets is not None:
+        mine = tickets[tickets[ACCOUNT_ID].astype(str) == account_id]
+        detail = (mine[TICKET_ID].astype(str) + " " + mine.get("priority", pd.Series("", index=mine.index))
+                  .astype("string").fillna("")).str.strip()
+        parts.append(pd.DataFrame({"time": mine["opened_at"], "kind": "ticket", "event": "opened",
+                                   "who": "account", "detail": detail}))
+        done = mine["resolved_at"].notna() if "resolved_at" in mine else pd.Series(False, index=mine.index)
+        parts.append(pd.DataFrame({"time": mine.loc[done, "resolved_at"], "kind": "ticket", "event": "resolved",
+                                   "who": "account", "detail": detail[done]}))
+    surveys = data.surveys
+    if surveys is not None:
+        mine = surveys[surveys[ACCOUNT_ID].astype(str) == account_id]
+        contact = mine[CONTACT_ID].astype("string") if CONTACT_ID in mine else pd.Series(pd.NA, index=mine.index)
+        score = pd.to_numeric(mine["score"], errors="coerce").map(lambda v: f"{v:g}")
+        parts.append(pd.DataFrame({"time": mine["date"], "kind": "survey",
+                                   "event": mine["kind"].astype(str) + " " + score,
+                                   "who": contact.map(who).fillna(contact).fillna("account").astype(str)}))
+    frames = [p for p in parts if len(p)]
+    out = (pd.concat(frames, ignore_index=True) if frames
+           else pd.DataFrame({c: pd.Series(dtype=object) for c in HISTORY_COLUMNS}))
+    out = out.reindex(columns=list(HISTORY_COLUMNS))
+    out["time"] = pd.to_datetime(out["time"], utc=True)
+    rank = out["kind"].map({k: i for i, k in enumerate(KINDS)})
+    out = out.assign(_k=rank).sort_values(["time", "_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
+    name = data.accounts.loc[data.accounts[ACCOUNT_ID].astype(str) == account_id, "name"] \
+        if "name" in data.accounts else pd.Series(dtype=object)
+    out.attrs.update(account_id=account_id, name=str(name.iloc[0]) if len(name) else account_id)
+    return out
