@@ -24,7 +24,7 @@ review: $(STAMP)
 	$(BIN)/journey review --data $(DATA) --month $(MONTH) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=900 tests notebooks $(PYTEST_ARGS)
 
 # JupyterLab on the notebooks; as root Jupyter refuses to start without --allow-root.
 lab: $(STAMP)

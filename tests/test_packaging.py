@@ -11,7 +11,8 @@ import yaml
 from conftest import REPO
 
 # pip name -> conda-forge name, where they differ
-CONDA_NAMES = {"pyyaml": "pyyaml", "scikit-learn": "scikit-learn", "sqlalchemy": "sqlalchemy"}
+CONDA_NAMES = {"pyyaml": "pyyaml", "scikit-learn": "scikit-learn", "sqlalchemy": "sqlalchemy",
+               "kaleido": "python-kaleido"}
 
 
 def _lock() -> dict[str, str]:
@@ -64,3 +65,10 @@ def test_console_script_and_module_entry_point():
     if script.exists():
         out = subprocess.run([str(script), "--help"], capture_output=True, text=True)
         assert out.returncode == 0 and "validate" in out.stdout and "review" in out.stdout
+
+
+def test_nbval_gives_a_cell_the_same_time_as_the_review():
+    from journeylib.review.runner import CELL_TIMEOUT
+
+    make = (REPO / "Makefile").read_text()
+    assert f"--nbval-cell-timeout={CELL_TIMEOUT} " in make
