@@ -134,6 +134,14 @@ def test_the_sample_deck_in_headless_chromium(sample_review, tmp_path):
         page.wait_for_selector("#fig-02_journey_paths-step_sankey .main-svg", timeout=30_000)
         assert page.locator("#fig-02_journey_paths-step_sankey .sankey-link").count() > 10
         assert page.locator("#fig-02_journey_paths-step_sankey .sankey-node").count() > 5
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#fig-02_journey_paths-step_sankey .sankey-node text')).filter(t => t.textContent)
+            .map(t => { const r = t.getBoundingClientRect();
+                        return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
+        assert len(boxes) >= 10
+        overlapping = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                       if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+        assert overlapping == [], overlapping  # step-Sankey labels readable at 1366 px
         page.wait_for_selector("#fig-03_time_to_value-value_by_plan .main-svg", timeout=30_000)
         assert page.locator("#fig-03_time_to_value-value_by_plan .scatterlayer .trace").count() >= 3
         shown = page.locator("#section-04_churn_risk").inner_text()

@@ -88,7 +88,7 @@ def step_sankey_figure(links: pd.DataFrame, lifecycle: Lifecycle, title: str = "
                       links["share_of_start"])]
     fig = new_figure(title)
     fig.add_trace(go.Sankey(
-        arrangement="snap",
+        arrangement="snap", textfont=dict(size=11),  # a column's labels and the next one's share the gap
         node=dict(label=label, color=[colors.get(s, _GREY) for s in nodes["stage"]], x=x, y=y, pad=8,
                   thickness=14, customdata=node_hover, hovertemplate="%{customdata}<extra></extra>"),
         link=dict(source=src, target=tgt, value=links["journeys"].tolist(),
