@@ -151,7 +151,7 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
     for path in second.folder.rglob("*"):
         if path.is_file():
             assert str(db) not in path.read_text(errors="ignore"), path
-    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10", "index.html"]
 
 
 def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
@@ -211,7 +211,7 @@ def test_a_crash_leaves_the_previous_report_in_place(tmp_path, make_source, monk
     with pytest.raises(RuntimeError, match="disk full"):
         review.run_review(month="2026-10", data=str(src), out=out, only=["00_data_health"], progress=False)
     assert (first.folder / "manifest.json").read_text() == before
-    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]  # no partial folder left behind
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10", "index.html"]  # no partial folder left behind
 
 
 def test_review_log_names_the_variable_not_the_url(tmp_path, make_source):

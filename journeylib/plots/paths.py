@@ -238,8 +238,8 @@ def won_lost_figure(won_vs_lost: pd.DataFrame, top: int = 15,
                       yaxis_autorange="reversed", height=max(360, 34 * len(y) + 180), yaxis_automargin=True,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=110, b=130))
     if part["significant"].any():
-        fig.add_annotation(text="* a real difference: significant after correcting for the many comparisons "
-                                "(false discovery rate 5%)", x=0, y=-0.17, xref="paper", yref="paper",
+        fig.add_annotation(text="* a real difference (significant, false discovery rate 5%)", x=0, y=-0.17,
+                           xref="paper", yref="paper",
                            xanchor="left", yanchor="top", showarrow=False, font=dict(size=12))
     return fig
 
