@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -99,17 +100,22 @@ def _watch(page) -> list[str]:
     return problems
 
 
-def _browser():
+@contextmanager
+def _page():
+    """A 1366 x 900 page in Debian's chromium; yields (page, problems): JavaScript errors seen."""
     from playwright.sync_api import sync_playwright
 
-    return sync_playwright()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            yield page, _watch(page)
+        finally:
+            browser.close()
 
 
 def test_the_paths_explorer_redraws_the_sankey_for_another_segment(lab, tmp_path):
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        problems = _watch(page)
+    with _page() as (page, problems):
         _open_and_run(page, lab, "02_journey_paths.ipynb")
         widget = page.locator(".jp-OutputArea-output .widget-vbox").first
         widget.scroll_into_view_if_needed()
@@ -134,15 +140,11 @@ def test_the_paths_explorer_redraws_the_sankey_for_another_segment(lab, tmp_path
 
         assert journeys(before) == 2000 and 0 < journeys(after) < 2000  # EMEA's journeys only
         page.screenshot(path=str(tmp_path / "lab_paths.png"))
-        browser.close()
     assert problems == [], problems[:5]
 
 
 def test_the_account_explorer_shows_the_account_picked(lab, tmp_path):
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        problems = _watch(page)
+    with _page() as (page, problems):
         _open_and_run(page, lab, "04_churn_risk.ipynb")
         page.evaluate("""async () => { const nb = window.jupyterapp.shell.currentWidget.content;
             const i = nb.widgets.findIndex(c => c.model.sharedModel.getSource().includes('account_explorer('));
@@ -156,5 +158,4 @@ def test_the_account_explorer_shows_the_account_picked(lab, tmp_path):
         box.press("Enter")
         page.locator(".g-gtitle").filter(has_text="(A00008)").first.wait_for(timeout=60_000)
         page.screenshot(path=str(tmp_path / "lab_account.png"))
-        browser.close()
     assert problems == [], problems[:5]

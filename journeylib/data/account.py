@@ -68,6 +68,16 @@ def _contact_labels(data: JourneyData) -> pd.Series:
     return pd.Series((roles.str.replace("_", " ") + " (" + ids + ")").to_numpy(), index=ids.to_numpy())
 
 
+def _span(mine: pd.DataFrame, kind: str, start: str, end: str, events: tuple[Any, Any],
+          detail: pd.Series) -> list[pd.DataFrame]:
+    """The start and (when there is one) the end of each record: an opportunity, a subscription, a ticket."""
+    finished = mine[end].notna() if end in mine else pd.Series(False, index=mine.index)
+    ended = events[1] if isinstance(events[1], str) else events[1][finished]
+    return [pd.DataFrame({"time": mine[start], "kind": kind, "event": events[0], "who": "account", "detail": detail}),
+            pd.DataFrame({"time": mine.loc[finished, end], "kind": kind, "event": ended, "who": "account",
+                          "detail": detail[finished]})]
+
+
 def account_history(data: JourneyData, account: Any) -> pd.DataFrame:
     """Every event of one account, in time order (module docstring).
 
@@ -104,33 +114,21 @@ def account_history(data: JourneyData, account: Any) -> pd.DataFrame:
         detail = (mine[OPPORTUNITY_ID].astype(str) + " " + mine.get("type", pd.Series("", index=mine.index))
                   .astype("string").fillna("") + " " + pd.to_numeric(mine.get("amount"), errors="coerce")
                   .map(lambda a: f"{a:,.0f}" if pd.notna(a) else "")).str.replace(r"\s+", " ", regex=True).str.strip()
-        parts.append(pd.DataFrame({"time": mine["created_at"], "kind": "opportunity", "event": "created",
-                                   "who": "account", "detail": detail}))
-        closed = mine["closed_at"].notna()
-        parts.append(pd.DataFrame({"time": mine.loc[closed, "closed_at"], "kind": "opportunity",
-                                   "event": mine.loc[closed, "status"].astype(str), "who": "account",
-                                   "detail": detail[closed]}))
+        parts += _span(mine, "opportunity", "created_at", "closed_at",
+                       ("created", mine["status"].astype(str) if "status" in mine else "closed"), detail)
     subs = data.subscriptions
     if subs is not None:
         mine = subs[subs[ACCOUNT_ID].astype(str) == account_id]
         detail = (mine.get("plan", pd.Series("", index=mine.index)).astype("string").fillna("") + " "
                   + pd.to_numeric(mine.get("mrr"), errors="coerce").map(lambda m: f"MRR {m:,.0f}" if pd.notna(m)
                                                                           else "")).str.strip()
-        parts.append(pd.DataFrame({"time": mine["start_date"], "kind": "subscription", "event": "started",
-                                   "who": "account", "detail": detail}))
-        ended = mine["end_date"].notna() if "end_date" in mine else pd.Series(False, index=mine.index)
-        parts.append(pd.DataFrame({"time": mine.loc[ended, "end_date"], "kind": "subscription", "event": "ended",
-                                   "who": "account", "detail": detail[ended]}))
+        parts += _span(mine, "subscription", "start_date", "end_date", ("started", "ended"), detail)
     tickets = data.tickets
     if tickets is not None:
         mine = tickets[tickets[ACCOUNT_ID].astype(str) == account_id]
         detail = (mine[TICKET_ID].astype(str) + " " + mine.get("priority", pd.Series("", index=mine.index))
                   .astype("string").fillna("")).str.strip()
-        parts.append(pd.DataFrame({"time": mine["opened_at"], "kind": "ticket", "event": "opened",
-                                   "who": "account", "detail": detail}))
-        done = mine["resolved_at"].notna() if "resolved_at" in mine else pd.Series(False, index=mine.index)
-        parts.append(pd.DataFrame({"time": mine.loc[done, "resolved_at"], "kind": "ticket", "event": "resolved",
-                                   "who": "account", "detail": detail[done]}))
+        parts += _span(mine, "ticket", "opened_at", "resolved_at", ("opened", "resolved"), detail)
     surveys = data.surveys
     if surveys is not None:
         mine = surveys[surveys[ACCOUNT_ID].astype(str) == account_id]
