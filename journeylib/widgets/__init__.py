@@ -14,8 +14,9 @@ widgets under papermill can leave the execution waiting on a message that never 
 from __future__ import annotations
 
 import os
+from typing import Any
 
-__all__ = ["HEADLESS_ENV", "headless"]
+__all__ = ["HEADLESS_ENV", "headless", "show_in"]
 
 #: Environment variable the review sets for its kernels.
 HEADLESS_ENV = "JOURNEYLIB_HEADLESS"
@@ -24,3 +25,23 @@ HEADLESS_ENV = "JOURNEYLIB_HEADLESS"
 def headless() -> bool:
     """True inside a review kernel (no frontend to draw into)."""
     return os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+
+
+def show_in(output: Any, fig: Any, *more: Any) -> None:
+    """Draw a figure (then any further objects) into an Output widget, replacing what it showed.
+
+    Nothing is drawn without a frontend (plain Python, or :func:`headless`). The figure goes out
+    as its mimetype only: JupyterLab draws it, while the "notebook" renderer's first activation
+    inside an Output widget hangs a headless kernel (papermill), and exported HTML drops widget
+    state anyway.
+    """
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is None or headless():
+        return
+    output.clear_output(wait=True)
+    with output:
+        fig.show(renderer="plotly_mimetype")
+        for item in more:
+            display(item)

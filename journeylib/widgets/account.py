@@ -10,14 +10,11 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython import get_ipython
-from IPython.display import display
-
 from ..data import JourneyData
 from ..data.account import account_history, find_account
 from ..errors import ParameterError
 from ..plots.account import account_timeline_figure
-from . import headless
+from . import show_in
 
 __all__ = ["AccountExplorer", "account_explorer"]
 
@@ -65,12 +62,7 @@ class AccountExplorer(widgets.VBox):
         account_id = self.history.attrs["account_id"]
         fig = account_timeline_figure(self.history, self._data.lifecycle, subtitle=self._notes.get(account_id, ""))
         self.figures = {"account_timeline": fig}
-        if get_ipython() is None or headless():  # no frontend to draw into (see journeylib.widgets)
-            return
-        self._output.clear_output(wait=True)
-        with self._output:
-            fig.show(renderer="plotly_mimetype")  # mimetype only: see PathsExplorer
-            display(self.history.groupby("kind").size().rename("events").to_frame().T)
+        show_in(self._output, fig, self.history.groupby("kind").size().rename("events").to_frame().T)
 
 
 def account_explorer(data: JourneyData, account: str, *, offered: Any = None,

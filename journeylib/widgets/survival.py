@@ -9,12 +9,11 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython import get_ipython
 
 from ..errors import ParameterError
 from ..plots import survival as survival_figures
 from ..survival import SurvivalCurves
-from . import headless
+from . import show_in
 
 __all__ = ["SurvivalExplorer", "survival_explorer", "SPLITS"]
 
@@ -83,11 +82,7 @@ class SurvivalExplorer(widgets.VBox):
             self.curves.curves_, self.curves.at_risk([0, 30, 60, 90, 120, 150, 180]), cumulative=True,
             title=f"Time to first value, cohorts {first} to {last}", y_title="reached value", max_days=self._max_days)
         self.figures = {"value_curves": fig}
-        if get_ipython() is None or headless():  # no frontend to draw into (see journeylib.widgets)
-            return
-        self._output.clear_output(wait=True)
-        with self._output:
-            fig.show(renderer="plotly_mimetype")  # mimetype only: see PathsExplorer
+        show_in(self._output, fig)
 
 
 def survival_explorer(durations: pd.DataFrame, *, split_by: str = "plan", cohort_from: str = "",
