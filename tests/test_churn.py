@@ -731,13 +731,16 @@ def test_churn_notebook_records_what_the_library_computes(tmp_path, sample_snaps
 
 
 @pytest.mark.notebook
-def test_churn_notebook_rejects_an_unknown_model(tmp_path):
+def test_churn_notebook_rejects_an_unknown_model(tmp_path, monkeypatch):
     import papermill
 
+    from journeylib.widgets import HEADLESS_ENV
+
+    monkeypatch.setenv(HEADLESS_ENV, "1")  # as the review runs notebooks (journeylib.widgets)
     with pytest.raises(papermill.PapermillExecutionError, match=r"did you mean 'gbm'"):
         papermill.execute_notebook(str(REPO / "notebooks" / "04_churn_risk.ipynb"), str(tmp_path / "out.ipynb"),
                                    parameters={"model": "gmb", "output_dir": str(tmp_path)}, kernel_name="python3",
-                                   progress_bar=False, cwd=str(REPO / "notebooks"))
+                                   progress_bar=False, cwd=str(REPO / "notebooks"), execution_timeout=900)
 
 
 def test_health_weights_parameter_parsing():

@@ -525,14 +525,19 @@ def test_time_to_value_notebook_records_the_library_results(tmp_path, sample, pe
 
 
 @pytest.mark.notebook
-def test_time_to_value_notebook_without_personas_and_with_a_touchpoint_event(tmp_path, sample):
+def test_time_to_value_notebook_without_personas_and_with_a_touchpoint_event(tmp_path, sample, monkeypatch):
     import papermill
 
+    from journeylib.review.runner import CELL_TIMEOUT
+    from journeylib.widgets import HEADLESS_ENV
+
+    # as the review runs notebooks: explorers draw nothing under papermill (journeylib.widgets), cells time out
+    monkeypatch.setenv(HEADLESS_ENV, "1")
     out = tmp_path / "rec"
     papermill.execute_notebook(
         str(review.NOTEBOOKS_DIR / "03_time_to_value.ipynb"), str(tmp_path / "nb.ipynb"), kernel_name="python3",
         parameters={"output_dir": str(out), "personas_csv": "", "value_event": "touchpoint:feature_activation"},
-        progress_bar=False, cwd=str(tmp_path))
+        progress_bar=False, cwd=str(tmp_path), execution_timeout=CELL_TIMEOUT)
     rec = review.read_results(out, "03_time_to_value")
     d = survival.value_durations(sample.tables, sample.cutoff, value="touchpoint:feature_activation")
     assert rec["median_days_to_value"] == survival.SurvivalCurves("plan").fit(d).medians()
