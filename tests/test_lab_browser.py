@@ -140,15 +140,36 @@ def test_the_paths_explorer_redraws_the_sankey_for_another_segment(lab, tmp_path
 
         assert journeys(before) == 2000 and 0 < journeys(after) < 2000  # EMEA's journeys only
         page.screenshot(path=str(tmp_path / "lab_paths.png"))
+        # from the variants table to an account: another variant offers its accounts and shows its first
+        cell = _scroll_to_cell(page, "variant_explorer(")
+        variant = cell.locator(".widget-dropdown select").first
+        variant.wait_for(timeout=60_000)
+        title = cell.locator(".g-gtitle").first
+        title.wait_for(timeout=60_000)
+        first_title = title.text_content()
+        variant.select_option(index=2)  # the third most frequent path
+        page.wait_for_function("([el, old]) => { const t = el.querySelector('.g-gtitle');"
+                               " return t && t.textContent !== old; }",
+                               arg=[cell.element_handle(), first_title], timeout=60_000)
+        shown = cell.locator(".g-gtitle").first.text_content().split(" (")[-1]  # "A00062)"
+        page.wait_for_function("([el, id]) => el.querySelector('.widget-text input[list]').value.endsWith(id)",
+                               arg=[cell.element_handle(), shown], timeout=30_000)  # the box names it too
+        page.screenshot(path=str(tmp_path / "lab_variant.png"))
     assert problems == [], problems[:5]
+
+
+def _scroll_to_cell(page, code: str):
+    """Scroll the cell whose source contains ``code`` into view (JupyterLab draws the cells in view); its locator."""
+    page.evaluate("""async (code) => { const nb = window.jupyterapp.shell.currentWidget.content;
+        const i = nb.widgets.findIndex(c => c.model.sharedModel.getSource().includes(code));
+        nb.activeCellIndex = i; await nb.scrollToItem(i, 'center'); }""", code)
+    return page.locator(".jp-Cell.jp-mod-active")
 
 
 def test_the_account_explorer_shows_the_account_picked(lab, tmp_path):
     with _page() as (page, problems):
         _open_and_run(page, lab, "04_churn_risk.ipynb")
-        page.evaluate("""async () => { const nb = window.jupyterapp.shell.currentWidget.content;
-            const i = nb.widgets.findIndex(c => c.model.sharedModel.getSource().includes('account_explorer('));
-            nb.activeCellIndex = i; await nb.scrollToItem(i, 'center'); }""")  # JupyterLab draws the cells in view
+        _scroll_to_cell(page, "account_explorer(")
         box = page.locator(".widget-text input[list]").first  # a Combobox: a text box with a datalist
         box.wait_for(timeout=60_000)
         shown = box.input_value()

@@ -216,6 +216,26 @@ def test_variants_with_outcomes():
     assert top[["variant", "journeys"]].values.tolist()[0][1] == 1 and "won" not in top.columns
 
 
+def test_variant_journeys_lead_from_the_variants_table_to_its_accounts():
+    opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "account_id": ["J1", "J2"],
+                         "created_at": pd.to_datetime(["2026-01-02"] * 2, utc=True),
+                         "closed_at": pd.to_datetime(["2026-01-05", "2026-01-05"], utc=True),
+                         "status": ["won", "lost"], "type": ["new"] * 2})
+    log = paths.event_log(SANKEY_LOG, LC, as_of="2026-01-31")
+    table = paths.variants(log, top=None, max_steps=1, opportunities=opps, subscriptions=None)
+    # max_steps=1: three journeys begin with awareness, one with research
+    assert table[["variant", "journeys"]].values.tolist() == [["awareness > ...", 3], ["research", 1]]
+    first = paths.variant_journeys(log, 1, max_steps=1, opportunities=opps, subscriptions=None)
+    assert first["account_id"].tolist() == ["J1", "J2", "J3"] and first.attrs["variant"] == "awareness > ..."
+    assert first["outcome"].tolist() == ["won", "lost", "none"]
+    by_text = paths.variant_journeys(log, "research", max_steps=1)
+    assert by_text["account_id"].tolist() == ["J4"] and len(by_text) == table["journeys"].iloc[1]
+    with pytest.raises(ParameterError, match=r"rank 3 is not between 1 and 2.*1: awareness > \.\.\."):
+        paths.variant_journeys(log, 3, max_steps=1)
+    with pytest.raises(ParameterError, match="followed by no journey"):
+        paths.variant_journeys(log, "decision", max_steps=1)
+
+
 def test_account_outcomes_rules_and_as_of():
     d = lambda *v: pd.to_datetime(list(v), utc=True)  # noqa: E731
     opps = pd.DataFrame({

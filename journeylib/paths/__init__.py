@@ -11,7 +11,8 @@ and returns a tidy DataFrame:
 * :func:`journeys` - one row per journey: its path, furthest stage, first-entry time
   of every stage, backward moves and re-entries, and its outcome;
 * :func:`transitions` - from-stage -> to-stage counts, shares of exits, times between;
-* :func:`variants` - the most frequent paths and their outcomes;
+* :func:`variants` - the most frequent paths and their outcomes, and :func:`variant_journeys`
+  the accounts that follow one of them;
 * the step Sankey (:mod:`.sankey`), funnel, stalls, drop-offs and time
   in stage (:mod:`.funnel`) and won vs lost and outcomes
   (:mod:`.compare`).
@@ -41,12 +42,13 @@ from __future__ import annotations
 
 from .compare import OUTCOMES, account_outcomes, won_vs_lost
 from .funnel import drop_offs, funnel, stalls, time_in_stage
-from .journeys import DIRECTIONS, REENTRY_DAYS, event_log, journey_steps, journeys, transitions, variants
+from .journeys import (DIRECTIONS, REENTRY_DAYS, event_log, journey_steps, journeys, transitions, variant_journeys,
+                       variants)
 from .log import LEVELS, EventLog
 from .sankey import END, OTHER, sankey_nodes, step_sankey
 
 __all__ = [
     "event_log", "EventLog", "journey_steps", "journeys", "transitions", "step_sankey", "sankey_nodes", "variants",
-    "funnel", "stalls", "drop_offs", "time_in_stage", "account_outcomes", "won_vs_lost",
+    "variant_journeys", "funnel", "stalls", "drop_offs", "time_in_stage", "account_outcomes", "won_vs_lost",
     "LEVELS", "END", "OTHER", "OUTCOMES", "DIRECTIONS", "REENTRY_DAYS",
 ]

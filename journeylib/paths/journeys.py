@@ -9,12 +9,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..checks import check_bool, check_days, check_int
+from ..errors import ParameterError
 from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from ..stages import Lifecycle
 from .log import DAY_NS, EventLog, Steps, as_log, build_log, document, empty_result, steps_of
 
-__all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "DIRECTIONS", "REENTRY_DAYS"]
+__all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "variant_journeys", "DIRECTIONS",
+           "REENTRY_DAYS"]
 
 DIRECTIONS = ("forward", "backward", "self", "recurring")
 REENTRY_DAYS = 270.0
@@ -392,36 +394,19 @@ def variants(log: "EventLog | JourneyData", *, top: int | None = 10, max_steps: 
         count column per outcome in :data:`OUTCOMES` order and ``win_rate`` (won + churned
         + expanded, i.e. ever won, over all).
     """
-    from .compare import OUTCOMES, account_outcomes
+    from .compare import OUTCOMES
 
     top = check_int(top, "top", minimum=1, none=True)
-    max_steps = check_int(max_steps, "max_steps", minimum=1, none=True)
-    collapse = check_bool(collapse, "collapse")
     log = as_log(log)
-    opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)
-    if log.level == "opportunity":
-        with_outcome = log.extra is not None and "status" in log.extra.columns
-    else:
-        with_outcome = opportunities is not None or subscriptions is not None
+    frame = _variant_frame(log, max_steps, collapse, opportunities, subscriptions)
+    with_outcome = "outcome" in frame
     columns = {"variant": object, "steps": "int64", "journeys": "int64", "share": float}
     if with_outcome:
         columns.update({o: "int64" for o in OUTCOMES}, win_rate=float)
     if not log.n_journeys:
         return empty_result(columns, log.note)
-    st = steps_of(log, collapse)
-    n_steps = np.diff(st.offsets)
-    keep = st.step < (max_steps if max_steps is not None else np.iinfo(np.int64).max)
-    kept = np.bincount(st.jcode[keep], minlength=log.n_journeys)
-    text = _join_paths(st.stage[keep], np.r_[0, np.cumsum(kept)], log.lifecycle)
-    text = np.where(n_steps > kept, text + " > ...", text)
-    frame = pd.DataFrame({"variant": text, "steps": kept.astype(np.int64)})
     if with_outcome:
-        if log.level == "opportunity":
-            outcome = log.extra["status"].astype(object).fillna("none").to_numpy()
-        else:
-            table = account_outcomes(opportunities, subscriptions, as_of=log.cutoff).set_index(ACCOUNT_ID)["outcome"]
-            outcome = pd.Series(log.journey_account).map(table).fillna("none").to_numpy()
-        frame["outcome"] = pd.Categorical(outcome, categories=list(OUTCOMES))
+        frame["outcome"] = pd.Categorical(frame["outcome"], categories=list(OUTCOMES))
         counts = pd.crosstab(frame["variant"], frame["outcome"], dropna=False).reindex(columns=list(OUTCOMES),
                                                                                        fill_value=0)
     grouped = frame.groupby("variant", sort=True).agg(steps=("steps", "first"), journeys=("steps", "size"))
@@ -437,3 +422,77 @@ def variants(log: "EventLog | JourneyData", *, top: int | None = 10, max_steps: 
     grouped.attrs["note"] = ""
     return grouped
 
+
+
+def _variant_frame(log: EventLog, max_steps: int | None, collapse: bool, opportunities: pd.DataFrame | None,
+                   subscriptions: pd.DataFrame | None) -> pd.DataFrame:
+    """Per journey (in journey-code order): journey_id, account_id, variant, steps and, when known, outcome."""
+    from .compare import account_outcomes
+
+    max_steps = check_int(max_steps, "max_steps", minimum=1, none=True)
+    collapse = check_bool(collapse, "collapse")
+    opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)
+    if log.level == "opportunity":
+        with_outcome = log.extra is not None and "status" in log.extra.columns
+    else:
+        with_outcome = opportunities is not None or subscriptions is not None
+    frame = pd.DataFrame({"journey_id": log.ids, ACCOUNT_ID: log.journey_account})
+    if not log.n_journeys:
+        return frame.assign(variant=np.zeros(0, object), steps=np.zeros(0, np.int64),
+                            **({"outcome": np.zeros(0, object)} if with_outcome else {}))
+    st = steps_of(log, collapse)
+    n_steps = np.diff(st.offsets)
+    keep = st.step < (max_steps if max_steps is not None else np.iinfo(np.int64).max)
+    kept = np.bincount(st.jcode[keep], minlength=log.n_journeys)
+    text = _join_paths(st.stage[keep], np.r_[0, np.cumsum(kept)], log.lifecycle)
+    frame["variant"] = np.where(n_steps > kept, text + " > ...", text)
+    frame["steps"] = kept.astype(np.int64)
+    if with_outcome:
+        if log.level == "opportunity":
+            outcome = log.extra["status"].astype(object).fillna("none").to_numpy()
+        else:
+            table = account_outcomes(opportunities, subscriptions, as_of=log.cutoff).set_index(ACCOUNT_ID)["outcome"]
+            outcome = pd.Series(log.journey_account).map(table).fillna("none").to_numpy()
+        frame["outcome"] = outcome.astype(object)
+    return frame
+
+
+@document
+def variant_journeys(log: "EventLog | JourneyData", variant: "str | int", *, max_steps: int | None = 6,
+                     collapse: bool = True, opportunities: pd.DataFrame | None = None,
+                     subscriptions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The journeys that follow one variant: the way from the variants table to its accounts.
+
+    Parameters
+    ----------
+%(log)s
+    variant : str or int
+        A variant as :func:`variants` writes it (``"awareness > research > ..."``), or its rank
+        there (1: the most frequent, ties broken by the variant's text as in that table).
+    max_steps, collapse, opportunities, subscriptions
+        As in :func:`variants` (use the same values, or the variant is another one).
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``journey_id``: ``journey_id``, ``account_id``, ``variant``, ``steps`` and,
+        when outcomes are known, ``outcome``. ``attrs["variant"]`` is the variant's text.
+        An unknown variant or rank: ParameterError listing the most frequent ones.
+    """
+    log = as_log(log)
+    frame = _variant_frame(log, max_steps, collapse, opportunities, subscriptions)
+    counts = frame.groupby("variant").size().reset_index(name="journeys").sort_values(
+        ["journeys", "variant"], ascending=[False, True], kind="stable")["variant"].tolist()
+    shown = "; ".join(f"{i}: {v}" for i, v in enumerate(counts[:5], start=1)) or "(no journeys)"
+    if isinstance(variant, (int, np.integer)) and not isinstance(variant, bool):
+        if not 1 <= int(variant) <= len(counts):
+            raise ParameterError(f"variant rank {variant} is not between 1 and {len(counts)}, the number of "
+                                 f"variants; the most frequent are {shown}")
+        variant = counts[int(variant) - 1]
+    elif not isinstance(variant, str) or variant.strip() not in set(counts):
+        raise ParameterError(f"variant {variant!r} is followed by no journey of this selection; give a variant as "
+                             f"the variants table writes it, or its rank: {shown}")
+    chosen = frame[frame["variant"] == variant.strip()].sort_values("journey_id", kind="stable")
+    chosen = chosen.reset_index(drop=True)
+    chosen.attrs.update(variant=variant.strip(), note=log.note)
+    return chosen

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["HEADLESS_ENV", "headless", "show_in"]
+__all__ = ["HEADLESS_ENV", "headless", "show_in", "show_table"]
 
 #: Environment variable the review sets for its kernels.
 HEADLESS_ENV = "JOURNEYLIB_HEADLESS"
@@ -45,3 +45,15 @@ def show_in(output: Any, fig: Any, *more: Any) -> None:
         fig.show(renderer="plotly_mimetype")
         for item in more:
             display(item)
+
+
+def show_table(output: Any, table: Any) -> None:
+    """Show a table in an Output widget, replacing what it showed (nothing without a frontend)."""
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is None or headless():
+        return
+    output.clear_output(wait=True)
+    with output:
+        display(table)

@@ -33,21 +33,40 @@ class AccountExplorer(widgets.VBox):
 
     def __init__(self, data: JourneyData, account: str, *, offered: Any = None, notes: dict | None = None):
         self._data, self._notes = data, dict(notes or {})
-        ids = [str(a) for a in (offered if offered is not None else data.accounts["account_id"].head(200))]
-        names = data.accounts.set_index(data.accounts["account_id"].astype(str))["name"].astype(str).to_dict() \
+        self._names = data.accounts.set_index(data.accounts["account_id"].astype(str))["name"].astype(str).to_dict() \
             if "name" in data.accounts else {}
-        self._labels = {f"{names.get(a, a)} ({a})": a for a in ids}
-        self.account = widgets.Combobox(options=list(self._labels), placeholder="account name or id",
-                                        description="Account", ensure_option=False, continuous_update=False)
+        self._labels: dict[str, str] = {}
+        self.account = widgets.Combobox(placeholder="account name or id", description="Account",
+                                        ensure_option=False, continuous_update=False)
+        self._offer(offered if offered is not None else data.accounts["account_id"].head(200))
         self._output = widgets.Output()
         self.message = widgets.Label()
         self.history = pd.DataFrame()
         self.figures: dict[str, Any] = {}
         self._show(account)  # checks the parameter: an unknown account fails here, with its message
-        self.account.value = next((k for k, v in self._labels.items() if v == self.history.attrs["account_id"]),
-                                  self.history.attrs["account_id"])
+        self._select_shown()
         self.account.observe(self._changed, names="value")
         super().__init__([widgets.HBox([self.account, self.message]), self._output])
+
+    def offer(self, ids: Any, account: str | None = None) -> None:
+        """Offer other accounts in the box and show ``account`` (default: the first of them)."""
+        ids = [str(a) for a in ids]
+        self._offer(ids)
+        if account or ids:
+            self._show(account or ids[0])
+            self._select_shown()
+
+    def _offer(self, ids: Any) -> None:
+        self._labels = {f"{self._names.get(str(a), a)} ({a})": str(a) for a in ids}
+        self.account.options = list(self._labels)
+
+    def _select_shown(self) -> None:
+        shown = self.history.attrs["account_id"]
+        value = next((k for k, v in self._labels.items() if v == shown), shown)
+        if self.account.value != value:
+            self.account.unobserve(self._changed, names="value")
+            self.account.value = value
+            self.account.observe(self._changed, names="value")
 
     def _changed(self, change: Any) -> None:
         text = self._labels.get(change["new"], change["new"])

@@ -10,17 +10,16 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython import get_ipython
-
 from .. import paths
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..paths.log import segment_map
 from ..plots import paths as path_figures
 from ..stages import Lifecycle
-from . import headless
+from . import show_in, show_table
+from .account import AccountExplorer
 
-__all__ = ["PathsExplorer", "paths_explorer"]
+__all__ = ["PathsExplorer", "paths_explorer", "VariantExplorer", "variant_explorer"]
 
 ALL = ""  # the dropdown value meaning every account
 
@@ -74,15 +73,8 @@ class PathsExplorer(widgets.VBox):
             "aggregated_sankey": path_figures.aggregated_sankey_figure(moves, log.lifecycle,
                                                                        title=f"Moves between stages{where}"),
         }
-        if get_ipython() is None or headless():  # no frontend to draw into (see journeylib.widgets)
-            return
         for name, out in self._outputs.items():
-            out.clear_output(wait=True)
-            with out:
-                # mimetype only: JupyterLab draws it; the "notebook" renderer's first activation
-                # inside an Output widget hangs a headless kernel (papermill), and exported HTML
-                # drops widget state anyway (the static figures carry the view there)
-                self.figures[name].show(renderer="plotly_mimetype")
+            show_in(out, self.figures[name])
 
 
 def paths_explorer(source: Any, lifecycle: Lifecycle | None = None, *, segments: Any = None,
@@ -112,3 +104,75 @@ def paths_explorer(source: Any, lifecycle: Lifecycle | None = None, *, segments:
     """
     return PathsExplorer(source, lifecycle, segments=segments, accounts=accounts, segment=segment,
                          max_steps=max_steps, threshold=threshold, filters=filters)
+
+
+class VariantExplorer(widgets.VBox):
+    """A variant of the variants table, its accounts by outcome, and one of them on the account timeline.
+
+    Attributes
+    ----------
+    variant : ipywidgets.Dropdown
+        The variant's rank in the variants table (1: most frequent).
+    journeys : DataFrame
+        :func:`journeylib.paths.variant_journeys` of the variant on show.
+    accounts : AccountExplorer
+        The drill-down, offering the variant's accounts.
+    """
+
+    def __init__(self, data: JourneyData, log: Any, table: pd.DataFrame, *, variant: int = 1, account: str = "",
+                 max_steps: int | None = 6):
+        if not len(table):
+            raise ParameterError("the variants table is empty: no journey to drill into (see its note)")
+        ranks = list(range(1, len(table) + 1))
+        if variant not in ranks:
+            raise ParameterError(f"variant {variant!r} is not a rank of the variants table: 1 to {len(table)}")
+        self._log, self._max_steps = log, max_steps
+        self.variant = widgets.Dropdown(
+            options=[(f"{i}. {v} ({n:,} journeys)", i) for i, v, n in zip(ranks, table["variant"], table["journeys"])],
+            value=variant, description="Variant", layout=widgets.Layout(width="70%"))
+        self._table_out = widgets.Output()
+        self.journeys = self._journeys(variant)
+        self.accounts = AccountExplorer(data, account or str(self.journeys["account_id"].iloc[0]),
+                                        offered=self.journeys["account_id"].head(200))
+        self.variant.observe(self._changed, names="value")
+        super().__init__([self.variant, self._table_out, self.accounts])
+        show_table(self._table_out, self.outcomes())
+
+    def _journeys(self, rank: int) -> pd.DataFrame:
+        return paths.variant_journeys(self._log, int(rank), max_steps=self._max_steps)
+
+    def outcomes(self) -> pd.DataFrame:
+        """The variant's journeys by outcome (one row), as shown above the drill-down."""
+        if "outcome" not in self.journeys:
+            return pd.DataFrame({"journeys": [len(self.journeys)]})
+        return self.journeys["outcome"].value_counts().rename_axis(None).to_frame("journeys").T
+
+    def _changed(self, change: Any) -> None:
+        self.journeys = self._journeys(change["new"])
+        self.accounts.offer(self.journeys["account_id"].head(200))
+        show_table(self._table_out, self.outcomes())
+
+
+def variant_explorer(data: JourneyData, log: Any, table: pd.DataFrame, *, variant: int = 1, account: str = "",
+                     max_steps: int | None = 6) -> VariantExplorer:
+    """Build the drill-down from the variants table to one account's timeline.
+
+    Parameters
+    ----------
+    data : JourneyData
+    log : EventLog
+        The log the variants table was built from (same segment).
+    table : DataFrame
+        :func:`journeylib.paths.variants` of that log.
+    variant : int, default 1
+        The variant shown first, by its rank in ``table``.
+    account : str, default ""
+        The account shown first (id or name); empty: the variant's first account.
+    max_steps : int or None, default 6
+        The variants' ``max_steps`` (the table's default).
+
+    Returns
+    -------
+    VariantExplorer
+    """
+    return VariantExplorer(data, log, table, variant=variant, account=account, max_steps=max_steps)
