@@ -97,12 +97,11 @@ _OUTCOMES = (("win_rate", "Win rate", ".0%"), ("sales_cycle_days", "Sales cycle 
              ("expansion_rate", "Expansion rate", ".0%"), ("nrr", "Net revenue retention", ".0%"))
 
 
-def outcomes_figure(outcomes: pd.DataFrame) -> go.Figure:
+def outcomes_figure(outcomes: pd.DataFrame, title: str = "Outcomes per persona") -> go.Figure:
     """Small multiples: one bar chart per outcome, one bar per persona (metrics that are all missing are left out).
 
     ``outcomes``: :func:`journeylib.segments.persona_outcomes`.
     """
-    title = "Outcomes per persona"
     if outcomes is None or outcomes.empty:
         return empty_figure(title, "no persona to compare")
     metrics = [m for m in _OUTCOMES if m[0] in outcomes and outcomes[m[0]].notna().any()]

@@ -12,10 +12,18 @@ from typing import Any
 
 import pandas as pd
 
-from ..segments import PersonaModel, parse_groups
-from ..segments.features import FEATURE_GROUPS
+import ipywidgets as widgets
 
-__all__ = ["persona_explorer", "k_value"]
+from ..data import JourneyData
+from ..data.subset import data_for_accounts, segment_accounts, segment_columns
+from ..errors import ParameterError
+from ..plots import segments as persona_plots
+from ..schema import ACCOUNT_ID
+from ..segments import PersonaModel, parse_groups, persona_outcomes, persona_sizes
+from ..segments.features import FEATURE_GROUPS
+from . import show_in
+
+__all__ = ["persona_explorer", "k_value", "PersonaSegmentExplorer", "persona_segment_explorer"]
 
 
 def k_value(k: int) -> "int | str":
@@ -88,3 +96,86 @@ def persona_explorer(features: pd.DataFrame, k: int = 0, feature_groups: "str | 
 
     button.on_click(fit)
     return box
+
+
+class PersonaSegmentExplorer(widgets.VBox):
+    """The personas within one segment (a region, an industry, a plan): how many, and how they do there.
+
+    Attributes
+    ----------
+    segment_by, segment : ipywidgets.Dropdown
+    sizes : DataFrame
+        The segment's accounts per persona, with ``share_in_segment``, ``share_overall`` and
+        ``lift`` (share in the segment over share among all accounts).
+    outcomes : DataFrame
+        :func:`journeylib.segments.persona_outcomes` on the segment's data.
+    figures : dict of str -> Figure
+        ``outcomes``.
+    """
+
+    def __init__(self, data: JourneyData, assigned: pd.DataFrame, *, segment_by: str = "region", segment: str = ""):
+        columns = segment_columns(data.accounts)
+        if segment_by not in columns:
+            raise ParameterError(f"segment_by {segment_by!r} is not an accounts column with 2 to 30 values; "
+                                 f"choose one of: {', '.join(columns) or '(none)'}")
+        if segment:
+            segment_accounts(data, segment_by, segment)  # an unknown value is named here
+        self._data, self._assigned = data, assigned
+        overall = persona_sizes(assigned).set_index("persona_id")
+        self._overall, self._names = overall["share"], overall["persona"]
+        self.segment_by = widgets.Dropdown(options=columns, value=segment_by, description="Segment by")
+        self.segment = widgets.Dropdown(description="Segment")
+        self._values(segment)
+        self._output = widgets.Output()
+        self.segment_by.observe(self._column_changed, names="value")
+        self.segment.observe(self._redraw, names="value")
+        super().__init__([widgets.HBox([self.segment_by, self.segment]), self._output])
+        self._redraw()
+
+    def _values(self, value: str = "") -> None:
+        values = sorted(self._data.accounts[self.segment_by.value].dropna().astype(str).unique())
+        self.segment.options = values
+        self.segment.value = value or values[0]
+
+    def _column_changed(self, change: Any) -> None:
+        self.segment.unobserve(self._redraw, names="value")
+        self._values()
+        self.segment.observe(self._redraw, names="value")
+        self._redraw()
+
+    def _redraw(self, change: Any = None) -> None:
+        ids = segment_accounts(self._data, self.segment_by.value, self.segment.value)
+        chosen = self._assigned[self._assigned[ACCOUNT_ID].astype(str).isin(set(ids.astype(str)))]
+        counts = chosen.groupby("persona_id").size()
+        sizes = self._overall.rename("share_overall").reset_index()  # every persona, 0 where the segment has none
+        sizes.insert(1, "persona", sizes["persona_id"].map(self._names))
+        sizes.insert(2, "accounts", sizes["persona_id"].map(counts).fillna(0).astype("int64"))
+        sizes.insert(3, "share_in_segment", sizes["accounts"] / max(len(chosen), 1))
+        sizes["lift"] = sizes["share_in_segment"] / sizes["share_overall"]
+        self.sizes = sizes
+        self.outcomes = persona_outcomes(data_for_accounts(self._data, ids), chosen)
+        where = f"{self.segment_by.value} = {self.segment.value}"
+        title = f"Outcomes per persona, {where}"
+        self.figures = {"outcomes": persona_plots.outcomes_figure(self.outcomes, title=title)}
+        show_in(self._output, self.figures["outcomes"], self.sizes)
+
+
+def persona_segment_explorer(data: JourneyData, assigned: pd.DataFrame, *, segment_by: str = "region",
+                             segment: str = "") -> PersonaSegmentExplorer:
+    """Build the personas-within-a-segment view for notebook 01's parameters.
+
+    Parameters
+    ----------
+    data : JourneyData
+    assigned : DataFrame
+        The personas of the accounts (``model.assign(features)``).
+    segment_by : str, default "region"
+        An accounts column that makes segments (see :func:`journeylib.data.subset.segment_columns`).
+    segment : str, default ""
+        Its value shown first; "" for the first value.
+
+    Returns
+    -------
+    PersonaSegmentExplorer
+    """
+    return PersonaSegmentExplorer(data, assigned, segment_by=segment_by, segment=segment)

@@ -1,0 +1,121 @@
+"""An interactive stage scorecard: one segment's accounts, one month, the metrics of one stage.
+
+The controls mirror notebook 06's ``segment_by``, ``segment``, ``stage`` and ``month`` parameters:
+papermill checks them headless; in JupyterLab another choice recomputes the scorecard.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .. import kpis
+from ..data import JourneyData
+from ..data.subset import data_for_accounts, segment_accounts, segment_columns
+from ..errors import ParameterError
+from . import show_table
+
+__all__ = ["ScorecardExplorer", "scorecard_explorer"]
+
+_ALL = ""  # the dropdown value meaning every account / every stage
+
+
+def _month_options(month: str) -> list[str]:
+    """The 24 months up to the review month's, newest first."""
+    last = pd.Period(month, freq="M")
+    return [str(last - i) for i in range(24)]
+
+
+class ScorecardExplorer(widgets.VBox):
+    """Segment, stage and month controls over the stage scorecard.
+
+    Attributes
+    ----------
+    segment_by, segment, stage, month : ipywidgets.Dropdown
+    card : DataFrame
+        :func:`journeylib.kpis.scorecard` of the selection (every stage).
+    shown : DataFrame
+        Its readable rows for the chosen stage, as displayed.
+    """
+
+    def __init__(self, data: JourneyData, month: str, *, segment_by: str = "", segment: str = "", stage: str = "",
+                 alpha: float = 0.05):
+        columns = segment_columns(data.accounts)
+        if segment_by and segment_by not in columns:
+            raise ParameterError(f"segment_by {segment_by!r} is not an accounts column with 2 to 30 values; "
+                                 f"choose one of: {', '.join(columns) or '(none)'} or '' for all accounts")
+        if segment and not segment_by:
+            raise ParameterError(f"segment {segment!r} needs segment_by, the accounts column it is a value of")
+        if segment:
+            segment_accounts(data, segment_by, segment)  # an unknown value is named here
+        lifecycle = data.lifecycle
+        if stage and stage not in lifecycle.ids:
+            raise ParameterError(f"stage {stage!r} is not a stage of the lifecycle; stages: {', '.join(lifecycle.ids)}")
+        self._data, self._alpha, self._labels = data, alpha, lifecycle.labels
+        self.segment_by = widgets.Dropdown(options=[("All accounts", _ALL)] + [(c, c) for c in columns],
+                                           value=segment_by or _ALL, description="Segment by")
+        self.segment = widgets.Dropdown(description="Segment")
+        self._segment_values(segment)
+        self.stage = widgets.Dropdown(options=[("All stages", _ALL)] + [(lifecycle.labels.get(s, s), s)
+                                                                        for s in lifecycle.ids],
+                                      value=stage or _ALL, description="Stage")
+        self.month = widgets.Dropdown(options=_month_options(month), value=month, description="Month")
+        self._output = widgets.Output()
+        self.segment_by.observe(self._column_changed, names="value")
+        for control in (self.segment, self.month):
+            control.observe(self._recompute, names="value")
+        self.stage.observe(self._show, names="value")
+        super().__init__([widgets.HBox([self.segment_by, self.segment]), widgets.HBox([self.stage, self.month]),
+                          self._output])
+        self._recompute()
+
+    def _segment_values(self, value: str = "") -> None:
+        column = self.segment_by.value
+        values = sorted(self._data.accounts[column].dropna().astype(str).unique()) if column else []
+        self.segment.options = values or [("All accounts", _ALL)]
+        self.segment.value = value or (values[0] if values else _ALL)
+
+    def _column_changed(self, change: Any) -> None:
+        self.segment.unobserve(self._recompute, names="value")
+        self._segment_values()
+        self.segment.observe(self._recompute, names="value")
+        self._recompute()
+
+    def _recompute(self, change: Any = None) -> None:
+        data = self._data
+        if self.segment_by.value:
+            data = data_for_accounts(data, segment_accounts(data, self.segment_by.value, self.segment.value))
+        self.card = kpis.scorecard(data, self.month.value, alpha=self._alpha)
+        self._show()
+
+    def _show(self, change: Any = None) -> None:
+        rows = (self.card["stage"] == self.stage.value).to_numpy() if self.stage.value else slice(None)
+        self.shown = kpis.scorecard_display(self.card[rows], self._labels).reset_index(drop=True)
+        show_table(self._output, self.shown)
+
+
+def scorecard_explorer(data: JourneyData, month: str, *, segment_by: str = "", segment: str = "",
+                       stage: str = "", alpha: float = 0.05) -> ScorecardExplorer:
+    """Build the interactive scorecard for notebook 06's parameters.
+
+    Parameters
+    ----------
+    data : JourneyData
+    month : str
+        The month shown first (YYYY-MM); the box offers the 24 months up to it.
+    segment_by : str, default ""
+        An accounts column that makes segments (see :func:`journeylib.data.subset.segment_columns`);
+        "" for all accounts.
+    segment : str, default ""
+        The value of ``segment_by`` shown first; "" for its first value.
+    stage : str, default ""
+        A stage id whose metrics are shown; "" for every stage.
+    alpha : float
+        Significance level of the flags.
+
+    Returns
+    -------
+    ScorecardExplorer
+    """
+    return ScorecardExplorer(data, month, segment_by=segment_by, segment=segment, stage=stage, alpha=alpha)
