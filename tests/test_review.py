@@ -148,6 +148,11 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
     assert review.read_results(second.folder, "00_data_health") == rec1
     manifest = json.loads((second.folder / "manifest.json").read_text())
     assert manifest["parameters"]["data_path"] == "env:JOURNEY_TEST_DB"
+    # loaded and validated once: the notebook read the validated contract the review wrote, the same data
+    contract = second.folder / manifest["data"]["contract"]["folder"]
+    assert journeylib.load(str(contract)).fingerprint() == manifest["data"]["fingerprint"] == rec1["data_fingerprint"]
+    executed = nbformat.read(str(second.folder / "00_data_health.ipynb"), as_version=4)
+    assert f'data_path = "{contract.resolve()}"' in "".join(c.source for c in executed.cells)
     for path in second.folder.rglob("*"):
         if path.is_file():
             assert str(db) not in path.read_text(errors="ignore"), path

@@ -151,7 +151,9 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
         A folder of CSV/CSV.GZ/Parquet files (table = file stem), a DuckDB file, a
         SQLAlchemy URL, or ``env:VAR`` naming an environment variable holding one of
         those. None or "" (how notebooks and the command line say "not given") loads
-        the config's ``data``, else the bundled sample.
+        the config's ``data``, else the bundled sample. A validated contract folder
+        (written by the review, see :mod:`journeylib.data.contract`) is read back as it
+        was written, without mapping or validating again.
     mapping : str, path or dict, optional
         A column mapping (YAML file, dict, or preset name ``"salesforce"`` /
         ``"hubspot"``) from the export's names to the data contract.
@@ -183,6 +185,15 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
     """
     cfg = load_config(given(config))
     source = choose_source(source, cfg)
+    resolved = resolve_source(source)
+    if os.path.isdir(resolved):
+        from .contract import is_contract, read_contract
+
+        if is_contract(resolved):  # validated once already (the review's contract): read it back as it was
+            if given(mapping) is not None or given(stages) is not None:
+                raise ParameterError(f"{resolved} is a validated contract: its mapping and stages were applied when "
+                                     "it was written; load the original source to use other ones")
+            return read_contract(resolved, as_of=given(as_of))
     mapping = given(mapping) if given(mapping) is not None else cfg.get("mapping")
     stages = given(stages) if given(stages) is not None else cfg.get("stages")
     as_of = given(as_of)
@@ -196,7 +207,6 @@ def load(source: "str | os.PathLike | None" = None, *, mapping: Any = None, stag
                              "'Europe/Berlin'") from None
 
     lifecycle = load_lifecycle(stages)
-    resolved = resolve_source(source)
     # An env:VAR source is named by its variable, never by the URL it holds.
     where = source_label(source, resolved)
     notes: list[str] = []

@@ -24,6 +24,8 @@ from typing import Any
 import pandas as pd
 
 from ..checks import given
+from ..data.contract import FORMAT as CONTRACT_FORMAT
+from ..data.contract import write_contract
 from ..errors import JourneyDataError, JourneyWarning, ParameterError, did_you_mean, mask_secrets
 from ..widgets import HEADLESS_ENV
 from .record import _atomic_write, _json_value
@@ -36,6 +38,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 COMMON_PARAMETERS = ("data_path", "as_of", "month", "output_dir", "config")
 _PACKAGES = ("journeylib", "pandas", "numpy", "pyarrow", "duckdb", "plotly", "papermill", "nbconvert", "lifelines",
              "scikit-learn", "ipykernel")
+CONTRACT_DIR = "contract"  # the validated contract in the month's folder, read by every notebook
 CELL_TIMEOUT = 900  # seconds one notebook cell may run before the notebook counts as failed (no silent hang)
 
 
@@ -268,8 +271,10 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    params = {"data_path": data_param, "as_of": as_of, "month": month, "output_dir": str(tmp.resolve()),
-              "config": config_param}
+    # loaded and validated once: every notebook reads the validated contract, not the source again
+    contract = write_contract(journey, tmp / CONTRACT_DIR)
+    params = {"data_path": str(contract.resolve()), "as_of": as_of, "month": month,
+              "output_dir": str(tmp.resolve()), "config": config_param}
     result = ReviewResult(folder=final, month=month, as_of=as_of)
     journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
     (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
@@ -284,7 +289,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
                 result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
                 bar.update(1)
         bar.close()
-        _finish(result, tmp, final, out, month, as_of, params, journey, include_pii)
+        _finish(result, tmp, final, out, month, as_of, {**params, "data_path": data_param}, journey, include_pii)
     except BaseException:
         # never leave a half-written report: the previous complete one (if any) stays in place
         shutil.rmtree(tmp, ignore_errors=True)
@@ -405,7 +410,10 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
                        if k != "output_dir"},
         "data": {"source": journey.source, "fingerprint": journey.fingerprint(),
                  "tables": journey.report().counts.to_dict(orient="records"),
-                 "rows_set_aside": int(len(journey.quarantine))},
+                 "rows_set_aside": int(len(journey.quarantine)),
+                 "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
+                              "note": "the validated tables every notebook read (Parquet; internal: holds "
+                                      "contact names and e-mails, like the quarantine)"}},
         "versions": _versions(),
         "git_commit": _git_commit(Path(__file__).resolve().parent),
         "notebooks": result.notebooks,

@@ -280,7 +280,9 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         won = new.loc[(new["status"] == "won") & new["closed_at"].notna()]
         first_won = won.groupby(ACCOUNT_ID)["closed_at"].min()
         journey_end = first_won.reindex(ids).fillna(cutoff)
-    in_journey = tp[TIMESTAMP].to_numpy() <= journey_end.reindex(tp[ACCOUNT_ID]).to_numpy()
+    # compared as UTC datetime64 (a tz-aware column's to_numpy() is an object array of Timestamps: 20x slower)
+    in_journey = (tp[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+                  <= journey_end.reindex(tp[ACCOUNT_ID]).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
     jtp = tp.loc[in_journey]
     jch = channel.loc[in_journey]
     n_journey = _counts(ids, jtp[ACCOUNT_ID])

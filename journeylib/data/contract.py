@@ -1,0 +1,153 @@
+"""The validated contract on disk: load and validate once, read many times.
+
+The monthly review loads its source once and writes what :func:`journeylib.load` made of it
+into the report folder: one Parquet file per contract table (typed: UTC timestamps, the
+stage as an ordered categorical), the quarantine and the load report, and ``contract.json``
+(as_of, timezone, currency, lifecycle, the source as described, row counts and the data's
+fingerprint). Every notebook of the review then reads that folder: ``journeylib.load`` of a
+folder with a ``contract.json`` reads it back as the same :class:`JourneyData` (same
+fingerprint) without mapping or validating again, and cuts it at an earlier ``as_of`` when
+asked (:func:`journeylib.data.history.data_as_of`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ParameterError, SourceError
+from ..schema import TABLES
+from ..stages import load_lifecycle
+from .load import JourneyData
+from .timeparse import as_of_cutoff
+from .validate import ValidationResult
+
+__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract"]
+
+CONTRACT_FILE = "contract.json"
+FORMAT = "journeylib-contract/1"
+_REPORT = {"quarantine": "quarantine", "findings": "findings", "counts": "counts", "unmapped": "unmapped"}
+
+
+def is_contract(path: "str | Path") -> bool:
+    """True when ``path`` is a folder written by :func:`write_contract`."""
+    return (Path(path) / CONTRACT_FILE).is_file()
+
+
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns Parquet cannot type (mixed values) as text; missing stays missing."""
+    import pyarrow as pa
+
+    out = frame
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            try:
+                pa.array(frame[col], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                out = out.copy() if out is frame else out
+                out[col] = frame[col].map(lambda v: v if v is None or (isinstance(v, float) and pd.isna(v))
+                                          else str(v))
+    return out
+
+
+def write_contract(data: JourneyData, folder: "str | Path") -> Path:
+    """Write the loaded data as a validated contract folder.
+
+    Parameters
+    ----------
+    data : JourneyData
+    folder : path
+        Created if needed; files of an earlier contract there are replaced.
+
+    Returns
+    -------
+    Path
+        The folder. ``contract.json`` is written last, so a folder without it is incomplete.
+    """
+    folder = Path(folder)
+    (folder / "report").mkdir(parents=True, exist_ok=True)
+    (folder / CONTRACT_FILE).unlink(missing_ok=True)
+    rows = {}
+    for name in TABLES:
+        frame = data.tables.get(name)
+        target = folder / f"{name}.parquet"
+        if frame is None:
+            target.unlink(missing_ok=True)
+            continue
+        frame.to_parquet(target, index=False)
+        rows[name] = len(frame)
+    report = data.report()
+    frames = {"quarantine": data.quarantine, "findings": report.findings, "counts": report.counts,
+              "unmapped": report.unmapped}
+    for name, frame in frames.items():
+        _parquet_safe(frame).to_parquet(folder / "report" / f"{name}.parquet", index=False)
+    meta = {
+        "format": FORMAT,
+        "as_of": str(data.as_of.date()),
+        "as_of_inferred": bool(report.as_of_inferred),
+        "tz": data.tz,
+        "currency": data.currency,
+        "source": data.source,
+        "notes": list(data.notes),
+        "lifecycle": data.lifecycle.to_dict(),
+        "rows": rows,
+        "rows_set_aside": int(len(data.quarantine)),
+        "fingerprint": data.fingerprint(),
+    }
+    (folder / CONTRACT_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return folder
+
+
+def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
+    """Read a contract folder back as the JourneyData it was written from.
+
+    Parameters
+    ----------
+    folder : path
+        A folder written by :func:`write_contract`.
+    as_of : date-like, optional
+        At or before the contract's as_of (the data as known then); default: the contract's.
+
+    Returns
+    -------
+    JourneyData
+        Equal tables, quarantine and report; ``fingerprint()`` equals the one recorded.
+    """
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / CONTRACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"{folder}: not a readable validated contract ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise SourceError(f"{folder / CONTRACT_FILE}: format {meta.get('format')!r} is not {FORMAT!r}; load the "
+                          "original source again (journey review writes a new contract)")
+    lifecycle = load_lifecycle(meta["lifecycle"])
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        if name not in meta["rows"]:
+            tables[name] = None
+            continue
+        if not path.is_file():
+            raise SourceError(f"{path}: missing from the validated contract {folder}; load the original source again")
+        tables[name] = pd.read_parquet(path)
+        if "stage" in tables[name] and name == "touchpoints":
+            tables[name]["stage"] = tables[name]["stage"].astype(object).astype(lifecycle.dtype)
+    report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in _REPORT}
+    tz = meta["tz"]
+    written_as_of = pd.Timestamp(meta["as_of"])
+    result = ValidationResult(tables=tables, quarantine=report["quarantine"], findings=report["findings"],
+                              counts=report["counts"], as_of=written_as_of, as_of_inferred=meta["as_of_inferred"],
+                              unmapped=report["unmapped"], cutoff=as_of_cutoff(meta["as_of"], tz))
+    data = JourneyData(result, lifecycle, source=meta["source"], tz=tz, currency=meta["currency"],
+                       notes=meta["notes"])
+    if as_of is None or as_of_cutoff(as_of, tz) == data.cutoff:
+        return data
+    if as_of_cutoff(as_of, tz) > data.cutoff:
+        raise ParameterError(f"as_of {as_of} is after the validated contract's as_of {meta['as_of']} ({folder}); "
+                             "load the original source with that as_of")
+    from .history import data_as_of
+
+    return data_as_of(data, as_of)

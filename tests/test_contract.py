@@ -1,0 +1,71 @@
+"""The validated contract: the review loads and validates once, every notebook reads back the same data."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import journeylib
+from journeylib.data.contract import CONTRACT_FILE, read_contract, write_contract
+from journeylib.data.history import data_as_of
+from journeylib.errors import ParameterError, SourceError
+
+from conftest import REPO
+
+SALESFORCE = REPO / "tests" / "fixtures" / "salesforce"
+
+
+def _same(a, b) -> None:
+    assert a.fingerprint() == b.fingerprint()
+    for name, table in a.tables.items():
+        if table is None:
+            assert b.tables[name] is None, name
+        else:
+            pd.testing.assert_frame_equal(table, b.tables[name], obj=name)
+    ra, rb = a.report(), b.report()
+    for part in ("counts", "findings", "unmapped"):
+        pd.testing.assert_frame_equal(getattr(ra, part), getattr(rb, part), check_dtype=False, obj=part)
+    assert (a.as_of, a.cutoff, a.tz, a.currency, a.source, a.notes) == (b.as_of, b.cutoff, b.tz, b.currency,
+                                                                         b.source, b.notes)
+    assert a.lifecycle.to_dict() == b.lifecycle.to_dict()
+
+
+def test_the_sample_reads_back_as_it_was_loaded(sample, tmp_path):
+    folder = write_contract(sample, tmp_path / "contract")
+    back = journeylib.load(str(folder), as_of="2026-10-31")
+    _same(sample, back)
+    assert back.touchpoints["stage"].cat.ordered and list(back.touchpoints["stage"].cat.categories) == \
+        sample.lifecycle.ids
+    meta = json.loads((folder / CONTRACT_FILE).read_text())
+    assert meta["rows"]["touchpoints"] == len(sample.touchpoints) == 194_112
+    assert meta["fingerprint"] == sample.fingerprint()
+    # an earlier as_of is the data as known then, exactly as data_as_of cuts the loaded data
+    assert journeylib.load(str(folder), as_of="2026-06-30").fingerprint() == \
+        data_as_of(sample, "2026-06-30").fingerprint()
+    with pytest.raises(ParameterError, match=r"as_of 2026-11-30 is after the validated contract's as_of 2026-10-31"):
+        journeylib.load(str(folder), as_of="2026-11-30")
+
+
+def test_a_messy_crm_export_keeps_its_quarantine_and_report(tmp_path):
+    data = journeylib.load(str(SALESFORCE), mapping="salesforce", as_of="2024-01-31")
+    assert len(data.quarantine) == data.quarantine["values"].notna().sum() == 24  # as the export wrote them
+    back = read_contract(write_contract(data, tmp_path / "c"))
+    _same(data, back)
+    pd.testing.assert_frame_equal(data.quarantine, back.quarantine, check_dtype=False)
+    # rows in = rows used + rows set aside, read back as written
+    counts = back.report().counts
+    assert (counts["rows_read"] == counts["rows_used"] + counts["rows_set_aside"]).all()
+
+
+def test_a_contract_refuses_other_stages_and_says_what_is_missing(sample, tmp_path):
+    folder = write_contract(sample, tmp_path / "contract")
+    with pytest.raises(ParameterError, match="is a validated contract: its mapping and stages were applied"):
+        journeylib.load(str(folder), stages=sample.lifecycle.to_dict())
+    (folder / "usage.parquet").unlink()
+    with pytest.raises(SourceError, match=r"usage.parquet: missing from the validated contract"):
+        journeylib.load(str(folder))
+    meta = json.loads((folder / CONTRACT_FILE).read_text())
+    (folder / CONTRACT_FILE).write_text(json.dumps({**meta, "format": "journeylib-contract/0"}))
+    with pytest.raises(SourceError, match=r"format 'journeylib-contract/0' is not 'journeylib-contract/1'"):
+        journeylib.load(str(folder))
