@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..checks import given
+from ..data.contract import CONTRACT_FILE
 from ..data.contract import FORMAT as CONTRACT_FORMAT
 from ..data.contract import write_contract
 from ..errors import JourneyDataError, JourneyWarning, ParameterError, did_you_mean, mask_secrets
@@ -278,6 +279,14 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     result = ReviewResult(folder=final, month=month, as_of=as_of)
     journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
     (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
+    written = json.loads((contract / CONTRACT_FILE).read_text(encoding="utf-8"))
+    summary = {"source": journey.source, "fingerprint": written["fingerprint"],
+               "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(len(journey.quarantine)),
+               "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
+                            "note": "the validated tables every notebook read (Parquet; internal: holds contact "
+                                    "names and e-mails, like the quarantine)"}}
+    currency = journey.currency
+    del journey, report  # the notebooks read the contract: this process need not hold the data while they run
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     try:
@@ -289,7 +298,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
                 result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
                 bar.update(1)
         bar.close()
-        _finish(result, tmp, final, out, month, as_of, {**params, "data_path": data_param}, journey, include_pii)
+        _finish(result, tmp, final, out, month, as_of, {**params, "data_path": data_param}, summary, currency,
+                include_pii)
     except BaseException:
         # never leave a half-written report: the previous complete one (if any) stays in place
         shutil.rmtree(tmp, ignore_errors=True)
@@ -400,20 +410,15 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
 
 
 def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: str, as_of: str, params: dict,
-            journey, include_pii: bool) -> None:
+            data_summary: dict, currency: str, include_pii: bool) -> None:
     """Write the manifest and the deck into ``tmp``, then move it into place."""
     manifest = {
         "month": month,
         "as_of": as_of,
-        "currency": journey.currency,
+        "currency": currency,
         "parameters": {k: (mask_secrets(v) if k == "data_path" else v) for k, v in params.items()
                        if k != "output_dir"},
-        "data": {"source": journey.source, "fingerprint": journey.fingerprint(),
-                 "tables": journey.report().counts.to_dict(orient="records"),
-                 "rows_set_aside": int(len(journey.quarantine)),
-                 "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
-                              "note": "the validated tables every notebook read (Parquet; internal: holds "
-                                      "contact names and e-mails, like the quarantine)"}},
+        "data": data_summary,
         "versions": _versions(),
         "git_commit": _git_commit(Path(__file__).resolve().parent),
         "notebooks": result.notebooks,
