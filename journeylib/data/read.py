@@ -231,12 +231,16 @@ def _read_sql(url: str, wanted: set[str] | None) -> RawSource:
         raise SourceError(f"cannot open database {safe}: {mask_secrets(str(exc))}") from None
     try:
         with engine.connect() as con:
-            names = sa.inspect(con).get_table_names()
+            inspector = sa.inspect(con)
             tables = {}
-            for name in names:
+            for name in inspector.get_table_names():
                 if not _is_wanted(name, wanted):
                     continue
-                df = pd.read_sql_query(sa.text(f'select * from "{name}"'), con)
+                # A database returns rows in no set order (PostgreSQL's parallel scans interleave them): ordered
+                # by every column, a read gives the same rows in the same order each time, so results repeat.
+                width = len(inspector.get_columns(name))
+                order = f" order by {', '.join(str(i) for i in range(1, width + 1))}" if width else ""
+                df = pd.read_sql_query(sa.text(f'select * from "{name}"{order}'), con)
                 tables[name] = _add_provenance(df, name)
     except sa.exc.SQLAlchemyError as exc:
         detail = mask_secrets(str(getattr(exc, "orig", exc) or exc)).splitlines()[0]
