@@ -12,9 +12,10 @@ import pandas as pd
 
 from .. import kpis
 from ..data import JourneyData
-from ..data.subset import data_for_accounts, segment_accounts, segment_columns
+from ..data.subset import data_for_accounts
 from ..errors import ParameterError
 from . import show_table
+from .picker import SegmentPicker
 
 __all__ = ["ScorecardExplorer", "scorecard_explorer"]
 
@@ -41,51 +42,25 @@ class ScorecardExplorer(widgets.VBox):
 
     def __init__(self, data: JourneyData, month: str, *, segment_by: str = "", segment: str = "", stage: str = "",
                  alpha: float = 0.05):
-        columns = segment_columns(data.accounts)
-        if segment_by and segment_by not in columns:
-            raise ParameterError(f"segment_by {segment_by!r} is not an accounts column with 2 to 30 values; "
-                                 f"choose one of: {', '.join(columns) or '(none)'} or '' for all accounts")
-        if segment and not segment_by:
-            raise ParameterError(f"segment {segment!r} needs segment_by, the accounts column it is a value of")
-        if segment:
-            segment_accounts(data, segment_by, segment)  # an unknown value is named here
         lifecycle = data.lifecycle
         if stage and stage not in lifecycle.ids:
             raise ParameterError(f"stage {stage!r} is not a stage of the lifecycle; stages: {', '.join(lifecycle.ids)}")
         self._data, self._alpha, self._labels = data, alpha, lifecycle.labels
-        self.segment_by = widgets.Dropdown(options=[("All accounts", _ALL)] + [(c, c) for c in columns],
-                                           value=segment_by or _ALL, description="Segment by")
-        self.segment = widgets.Dropdown(description="Segment")
-        self._segment_values(segment)
+        self.picker = SegmentPicker(data, segment_by, segment, self._recompute, allow_all=True)
+        self.segment_by, self.segment = self.picker.segment_by, self.picker.segment
         self.stage = widgets.Dropdown(options=[("All stages", _ALL)] + [(lifecycle.labels.get(s, s), s)
                                                                         for s in lifecycle.ids],
                                       value=stage or _ALL, description="Stage")
         self.month = widgets.Dropdown(options=_month_options(month), value=month, description="Month")
         self._output = widgets.Output()
-        self.segment_by.observe(self._column_changed, names="value")
-        for control in (self.segment, self.month):
-            control.observe(self._recompute, names="value")
+        self.month.observe(self._recompute, names="value")
         self.stage.observe(self._show, names="value")
-        super().__init__([widgets.HBox([self.segment_by, self.segment]), widgets.HBox([self.stage, self.month]),
-                          self._output])
-        self._recompute()
-
-    def _segment_values(self, value: str = "") -> None:
-        column = self.segment_by.value
-        values = sorted(self._data.accounts[column].dropna().astype(str).unique()) if column else []
-        self.segment.options = values or [("All accounts", _ALL)]
-        self.segment.value = value or (values[0] if values else _ALL)
-
-    def _column_changed(self, change: Any) -> None:
-        self.segment.unobserve(self._recompute, names="value")
-        self._segment_values()
-        self.segment.observe(self._recompute, names="value")
+        super().__init__([self.picker, widgets.HBox([self.stage, self.month]), self._output])
         self._recompute()
 
     def _recompute(self, change: Any = None) -> None:
-        data = self._data
-        if self.segment_by.value:
-            data = data_for_accounts(data, segment_accounts(data, self.segment_by.value, self.segment.value))
+        ids = self.picker.accounts()
+        data = self._data if ids is None else data_for_accounts(self._data, ids)
         self.card = kpis.scorecard(data, self.month.value, alpha=self._alpha)
         self._show()
 

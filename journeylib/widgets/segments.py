@@ -15,13 +15,13 @@ import pandas as pd
 import ipywidgets as widgets
 
 from ..data import JourneyData
-from ..data.subset import data_for_accounts, segment_accounts, segment_columns
-from ..errors import ParameterError
+from ..data.subset import data_for_accounts
 from ..plots import segments as persona_plots
 from ..schema import ACCOUNT_ID
 from ..segments import PersonaModel, parse_groups, persona_outcomes, persona_sizes
 from ..segments.features import FEATURE_GROUPS
 from . import show_in
+from .picker import SegmentPicker
 
 __all__ = ["persona_explorer", "k_value", "PersonaSegmentExplorer", "persona_segment_explorer"]
 
@@ -114,37 +114,17 @@ class PersonaSegmentExplorer(widgets.VBox):
     """
 
     def __init__(self, data: JourneyData, assigned: pd.DataFrame, *, segment_by: str = "region", segment: str = ""):
-        columns = segment_columns(data.accounts)
-        if segment_by not in columns:
-            raise ParameterError(f"segment_by {segment_by!r} is not an accounts column with 2 to 30 values; "
-                                 f"choose one of: {', '.join(columns) or '(none)'}")
-        if segment:
-            segment_accounts(data, segment_by, segment)  # an unknown value is named here
         self._data, self._assigned = data, assigned
         overall = persona_sizes(assigned).set_index("persona_id")
         self._overall, self._names = overall["share"], overall["persona"]
-        self.segment_by = widgets.Dropdown(options=columns, value=segment_by, description="Segment by")
-        self.segment = widgets.Dropdown(description="Segment")
-        self._values(segment)
+        self.picker = SegmentPicker(data, segment_by, segment, self._redraw, allow_all=False)
+        self.segment_by, self.segment = self.picker.segment_by, self.picker.segment
         self._output = widgets.Output()
-        self.segment_by.observe(self._column_changed, names="value")
-        self.segment.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox([self.segment_by, self.segment]), self._output])
+        super().__init__([self.picker, self._output])
         self._redraw()
 
-    def _values(self, value: str = "") -> None:
-        values = sorted(self._data.accounts[self.segment_by.value].dropna().astype(str).unique())
-        self.segment.options = values
-        self.segment.value = value or values[0]
-
-    def _column_changed(self, change: Any) -> None:
-        self.segment.unobserve(self._redraw, names="value")
-        self._values()
-        self.segment.observe(self._redraw, names="value")
-        self._redraw()
-
-    def _redraw(self, change: Any = None) -> None:
-        ids = segment_accounts(self._data, self.segment_by.value, self.segment.value)
+    def _redraw(self) -> None:
+        ids = self.picker.accounts()
         chosen = self._assigned[self._assigned[ACCOUNT_ID].astype(str).isin(set(ids.astype(str)))]
         counts = chosen.groupby("persona_id").size()
         sizes = self._overall.rename("share_overall").reset_index()  # every persona, 0 where the segment has none
