@@ -150,7 +150,8 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
     assert manifest["parameters"]["data_path"] == "env:JOURNEY_TEST_DB"
     # loaded and validated once: the notebook read the validated contract the review wrote, the same data
     contract = second.folder / manifest["data"]["contract"]["folder"]
-    assert journeylib.load(str(contract)).fingerprint() == manifest["data"]["fingerprint"] == rec1["data_fingerprint"]
+    fingerprint = journeylib.load(str(contract)).fingerprint()
+    assert fingerprint == manifest["data"]["fingerprint"] == rec1["data_fingerprint"]
     executed = nbformat.read(str(second.folder / "00_data_health.ipynb"), as_version=4)
     assert f'data_path = "{contract.resolve()}"' in "".join(c.source for c in executed.cells)
     for path in second.folder.rglob("*"):
@@ -281,3 +282,25 @@ def test_the_reports_index_lists_every_month_newest_first(tmp_path):
     assert '<a href="2026-10/deck.html">deck</a>' in page and "no deck" in page  # September has none
     assert '<a href="2026-09/manifest.json">manifest</a>' in page and "failed: 02_&lt;b&gt;" in page
     assert "<b>" not in page and "2 monthly reviews" in page
+
+
+def test_the_notebook_heading_the_longest_chain_starts_first(tmp_path):
+    """With two workers the longest expected chain goes first: a's dependent c makes a (5 s) outrank b (50 s)."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name, expected, needs in (("a", 5, None), ("b", 50, None), ("c", 100, ["a"])):
+        _notebook(nbs / f"{name}.ipynb", "x = 1", COMMON, needs=needs)
+        nb = nbformat.read(str(nbs / f"{name}.ipynb"), as_version=4)
+        nb.metadata.setdefault("journeylib", {})["expected_seconds"] = expected
+        nbformat.write(nb, str(nbs / f"{name}.ipynb"))
+    paths = sorted(nbs.glob("*.ipynb"))
+    out = tmp_path / "reports"
+    seconds = review.runner.expected_seconds(paths, out, "2026-10")
+    assert seconds == {"a": 5.0, "b": 50.0, "c": 100.0}
+    assert review.runner._critical_paths(paths, seconds) == {"a": 105.0, "b": 50.0, "c": 100.0}
+    # the previous month's manifest knows better than the hints; a later month's is not "previous"
+    for month, b_seconds in (("2026-09", 7.5), ("2026-11", 900.0)):
+        (out / month).mkdir(parents=True)
+        (out / month / "manifest.json").write_text(json.dumps(
+            {"notebooks": [{"notebook": "b", "seconds": b_seconds, "status": "ok"}]}))
+    assert review.runner.expected_seconds(paths, out, "2026-10")["b"] == 7.5

@@ -35,6 +35,23 @@ from .visits import ABSORBING, VISIT_COLUMNS
 __all__ = ["absorbing_chain", "holding_times", "HoldingTime", "chain_matrices"]
 
 
+def _km_survival(events: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted Kaplan-Meier S just after each time, the visits sorted by time (events first at a tie)."""
+    at_risk = np.cumsum(w[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(events & (at_risk > 0), 1.0 - w / at_risk, 1.0)
+    return np.cumprod(factor)
+
+
+def _km_mean(times: np.ndarray, survival: np.ndarray) -> float:
+    """Restricted mean of a Kaplan-Meier curve: the area under S up to the longest time."""
+    if len(times) == 0:
+        return float("nan")
+    widths = np.diff(np.concatenate([[0.0], times]))
+    before = np.concatenate([[1.0], survival[:-1]])
+    return float(np.sum(before * widths))
+
+
 class HoldingTime:
     """Kaplan-Meier distribution of the days of one state's visits (completed ones are events).
 
@@ -52,19 +69,12 @@ class HoldingTime:
         completed = np.asarray(completed, dtype=bool)
         w = np.ones(len(days)) if weights is None else np.asarray(weights, dtype=float)
         order = np.lexsort((~completed, days))  # by time; events before censorings at a tie
-        self.times, events, w = days[order], completed[order], w[order]
-        at_risk = np.cumsum(w[::-1])[::-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(events & (at_risk > 0), 1.0 - w / at_risk, 1.0)
-        self.survival = np.cumprod(factor)  # S just after each sorted time
+        self.times = days[order]
+        self.survival = _km_survival(completed[order], w[order])
 
     def mean(self) -> float:
         """Restricted mean: the area under S up to the longest visit."""
-        if len(self.times) == 0:
-            return float("nan")
-        widths = np.diff(np.concatenate([[0.0], self.times]))
-        before = np.concatenate([[1.0], self.survival[:-1]])
-        return float(np.sum(before * widths))
+        return _km_mean(self.times, self.survival)
 
     def survival_at(self, t: Any) -> np.ndarray:
         """S(t): the share of visits still going on after ``t`` days."""
@@ -174,6 +184,39 @@ def chain_matrices(visits: pd.DataFrame, weights: np.ndarray | None = None) -> d
     return {"states": states, "absorbing": list(ABSORBING), "counts": counts, "holding": holding}
 
 
+class _Resampler:
+    """One segment's visits indexed once, so that each bootstrap resample is a few weighted sums.
+
+    ``counts_and_means(w)`` equals ``chain_matrices(part, w)``'s counts and holding-time means
+    (the same sums in the same order), without rebuilding indexes and sorting the visits again.
+    """
+
+    def __init__(self, part: pd.DataFrame, states: list[str]):
+        ids = pd.unique(part["opportunity_id"])
+        deal = pd.Index(ids).get_indexer(part["opportunity_id"])
+        targets = states + list(ABSORBING)
+        si = pd.Index(states).get_indexer(part["state"])
+        done = ~part["censored"].to_numpy(dtype=bool)
+        ti = pd.Index(targets).get_indexer(part["next_state"].where(done))
+        decided = np.ones(len(ids), dtype=bool)
+        decided[deal[~done]] = False
+        ok = done & (ti >= 0) & decided[deal]
+        self.n_deals, self.shape = len(ids), (len(states), len(targets))
+        self.cell, self.cell_deal = (si * len(targets) + ti)[ok], deal[ok]
+        days = part["days"].to_numpy(dtype=float)
+        self.per_state = []
+        for k in range(len(states)):
+            at = np.flatnonzero(si == k)
+            order = at[np.lexsort((~done[at], days[at]))]
+            self.per_state.append((days[order], done[order], deal[order]))
+
+    def counts_and_means(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.zeros(self.shape[0] * self.shape[1])
+        np.add.at(counts, self.cell, w[self.cell_deal])
+        means = np.array([_km_mean(times, _km_survival(events, w[deals])) for times, events, deals in self.per_state])
+        return counts.reshape(self.shape), means
+
+
 def _solve(counts: np.ndarray, mean_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Absorption probabilities (states x absorbing), expected visits and days; NaN rows without exits."""
     k = counts.shape[0]
@@ -243,13 +286,12 @@ def absorbing_chain(visits: pd.DataFrame, *, n_boot: int = 200, interval: float 
                               "mean_days": mean_days})
         lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
         if n_boot:
-            n_deals = part["opportunity_id"].nunique()
+            resample = _Resampler(part, states)
+            n_deals = resample.n_deals
             won_b, days_b = np.full((n_boot, len(states)), np.nan), np.full((n_boot, len(states)), np.nan)
             for b in range(n_boot):
                 w = rng.multinomial(n_deals, np.full(n_deals, 1.0 / n_deals)).astype(float)
-                boot = chain_matrices(part, w)
-                h = np.array([boot["holding"][s].mean() for s in states])
-                a, _, d = _solve(boot["counts"], h)
+                a, _, d = _solve(*resample.counts_and_means(w))
                 won_b[b], days_b[b] = a[:, 0], d
             table["p_won_low"], table["p_won_high"] = _percentiles(won_b, lo_q, hi_q)
             table["expected_days_low"], table["expected_days_high"] = _percentiles(days_b, lo_q, hi_q)

@@ -291,7 +291,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     try:
         if jobs > 1:
-            entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1))
+            entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1),
+                                    expected_seconds(paths, out, month))
             result.notebooks.extend(entries[p.stem] for p in paths)
         else:
             for path in paths:
@@ -340,14 +341,51 @@ def _in_need_order(paths: list[Path]) -> list[Path]:
     return ordered
 
 
+def expected_seconds(paths: list[Path], out: Path, month: str) -> dict[str, float]:
+    """How long each notebook is expected to run: its time in the latest earlier review under ``out``
+    (that month's manifest), else its ``metadata.journeylib.expected_seconds``, else 1."""
+    seconds: dict[str, float] = {}
+    for path in paths:
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("journeylib", {})
+            seconds[path.stem] = float(meta.get("expected_seconds", 1.0))
+        except (OSError, ValueError, AttributeError, TypeError):
+            seconds[path.stem] = 1.0
+    earlier = sorted(p for p in out.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]/manifest.json") if p.parent.name < month)
+    if earlier:
+        try:
+            for entry in json.loads(earlier[-1].read_text(encoding="utf-8")).get("notebooks", []):
+                if entry.get("notebook") in seconds and entry.get("status") == "ok":
+                    seconds[entry["notebook"]] = float(entry["seconds"])
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # an unreadable old manifest only loses the hint
+    return seconds
+
+
+def _critical_paths(paths: list[Path], seconds: dict[str, float]) -> dict[str, float]:
+    """Per notebook, its expected seconds plus the longest chain of notebooks that need it."""
+    needs = _needs_in_run(paths)
+    longest: dict[str, float] = {}
+    for path in reversed(_in_need_order(paths)):  # dependents first
+        after = [longest[p.stem] for p in paths if path.stem in needs[p.stem]]
+        longest[path.stem] = seconds.get(path.stem, 1.0) + max(after, default=0.0)
+    return longest
+
+
 def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: Path, params: dict,
-                  kernel_name: str, done_one) -> dict[str, dict]:
-    """Run notebooks ``jobs`` at a time, each after the notebooks it needs (when they are in this run)."""
+                  kernel_name: str, done_one, seconds: dict[str, float] | None = None) -> dict[str, dict]:
+    """Run notebooks ``jobs`` at a time, each after the notebooks it needs (when they are in this run).
+
+    Among the notebooks ready to start, the one heading the longest expected chain goes first
+    (``seconds``: :func:`expected_seconds`), so the two workers finish close together.
+    """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     needs = _needs_in_run(paths)
-    pending, running, entries = list(paths), {}, {}
+    priority = _critical_paths(paths, seconds or {})
+    pending = sorted(paths, key=lambda p: -priority[p.stem])  # stable: need order among equals
+    running, entries = {}, {}
     # processes, not threads: each kernel client keeps its own event loop and sockets
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         while pending or running:
