@@ -10,6 +10,7 @@ import journeylib
 from journeylib.data.contract import CONTRACT_FILE, read_contract, write_contract
 from journeylib.data.history import data_as_of
 from journeylib.errors import ParameterError, SourceError
+from journeylib.schema import PII_COLUMNS
 
 from conftest import REPO
 
@@ -17,12 +18,15 @@ SALESFORCE = REPO / "tests" / "fixtures" / "salesforce"
 
 
 def _same(a, b) -> None:
+    """b is a read back: equal in everything but the personal columns, which it left out."""
     assert a.fingerprint() == b.fingerprint()
     for name, table in a.tables.items():
         if table is None:
             assert b.tables[name] is None, name
         else:
-            pd.testing.assert_frame_equal(table, b.tables[name], obj=name)
+            personal = [c for c in PII_COLUMNS.get(name, []) if c in table.columns]
+            assert not set(personal) & set(b.tables[name].columns), name
+            pd.testing.assert_frame_equal(table.drop(columns=personal), b.tables[name], obj=name)
     ra, rb = a.report(), b.report()
     for part in ("counts", "findings", "unmapped"):
         pd.testing.assert_frame_equal(getattr(ra, part), getattr(rb, part), check_dtype=False, obj=part)
@@ -39,6 +43,14 @@ def test_the_sample_reads_back_as_it_was_loaded(sample, tmp_path):
         sample.lifecycle.ids
     meta = json.loads((folder / CONTRACT_FILE).read_text())
     assert meta["rows"]["touchpoints"] == len(sample.touchpoints) == 194_112
+    assert meta["personal_columns_left_out"] == {"contacts": ["name", "email"]}
+    assert {"name", "email"} <= set(sample.contacts.columns)  # the loaded data keeps them; the contract does not
+    kept = write_contract(sample, tmp_path / "with_pii", include_pii=True)
+    assert "email" in pd.read_parquet(kept / "contacts.parquet").columns
+    # the fingerprint leaves personal columns out: renaming every contact changes nothing
+    renamed = journeylib.load(str(kept))
+    renamed.tables["contacts"] = renamed.contacts.assign(name="Someone Else", email="x@y.example")
+    assert renamed.fingerprint() == sample.fingerprint()
     assert meta["fingerprint"] == sample.fingerprint()
     # an earlier as_of is the data as known then, exactly as data_as_of cuts the loaded data
     assert journeylib.load(str(folder), as_of="2026-06-30").fingerprint() == \

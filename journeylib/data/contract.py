@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ParameterError, SourceError
-from ..schema import TABLES
+from ..schema import PII_COLUMNS, TABLES
 from ..stages import load_lifecycle
 from .load import JourneyData
 from .timeparse import as_of_cutoff
@@ -52,7 +52,7 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_contract(data: JourneyData, folder: "str | Path") -> Path:
+def write_contract(data: JourneyData, folder: "str | Path", *, include_pii: bool = False) -> Path:
     """Write the loaded data as a validated contract folder.
 
     Parameters
@@ -60,6 +60,10 @@ def write_contract(data: JourneyData, folder: "str | Path") -> Path:
     data : JourneyData
     folder : path
         Created if needed; files of an earlier contract there are replaced.
+    include_pii : bool, default False
+        Keep the personal columns (contact names and e-mails, :data:`~journeylib.schema.PII_COLUMNS`).
+        No analysis reads them, so by default they are left out and the report folder holds none;
+        ``contract.json`` lists what was left out. The fingerprint does not depend on them.
 
     Returns
     -------
@@ -69,13 +73,17 @@ def write_contract(data: JourneyData, folder: "str | Path") -> Path:
     folder = Path(folder)
     (folder / "report").mkdir(parents=True, exist_ok=True)
     (folder / CONTRACT_FILE).unlink(missing_ok=True)
-    rows = {}
+    rows, left_out = {}, {}
     for name in TABLES:
         frame = data.tables.get(name)
         target = folder / f"{name}.parquet"
         if frame is None:
             target.unlink(missing_ok=True)
             continue
+        personal = [] if include_pii else [c for c in PII_COLUMNS.get(name, []) if c in frame.columns]
+        if personal:
+            frame = frame.drop(columns=personal)
+            left_out[name] = personal
         frame.to_parquet(target, index=False)
         rows[name] = len(frame)
     report = data.report()
@@ -94,6 +102,7 @@ def write_contract(data: JourneyData, folder: "str | Path") -> Path:
         "lifecycle": data.lifecycle.to_dict(),
         "rows": rows,
         "rows_set_aside": int(len(data.quarantine)),
+        "personal_columns_left_out": left_out,
         "fingerprint": data.fingerprint(),
     }
     (folder / CONTRACT_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -113,7 +122,8 @@ def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
     Returns
     -------
     JourneyData
-        Equal tables, quarantine and report; ``fingerprint()`` equals the one recorded.
+        Equal tables (without the personal columns left out), quarantine and report;
+        ``fingerprint()`` equals the one recorded.
     """
     folder = Path(folder)
     try:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..config import load_config
 from ..checks import given
 from ..errors import ParameterError, did_you_mean
-from ..schema import ACCOUNT_ID, ROW_COL, SOURCE_COL, TABLES
+from ..schema import ACCOUNT_ID, PII_COLUMNS, ROW_COL, SOURCE_COL, TABLES
 from ..stages import Lifecycle, load_lifecycle
 from .diagnosis import diagnose
 from .read import choose_source, read_source, resolve_source, source_label
@@ -76,12 +76,15 @@ class JourneyData:
 
     def fingerprint(self) -> str:
         """A SHA-256 of the used tables and as_of: equal data gives an equal fingerprint,
-        whichever format it was read from."""
+        whichever format it was read from. Personal columns (contact names and e-mails,
+        :data:`~journeylib.schema.PII_COLUMNS`) are left out: no analysis reads them, and the
+        review's validated contract does not keep them."""
         h = hashlib.sha256(str(self.as_of.date()).encode())
         for name in TABLES:
             df = self.tables[name]
             if df is None:
                 continue
+            df = df.drop(columns=[c for c in PII_COLUMNS.get(name, []) if c in df.columns])
             h.update(name.encode())
             h.update(",".join(map(str, df.columns)).encode())
             frame = df.copy()

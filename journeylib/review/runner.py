@@ -283,8 +283,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     summary = {"source": journey.source, "fingerprint": written["fingerprint"],
                "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(len(journey.quarantine)),
                "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
-                            "note": "the validated tables every notebook read (Parquet; internal: holds contact "
-                                    "names and e-mails, like the quarantine)"}}
+                            "note": "the validated tables every notebook read (Parquet, without contact names "
+                                    "and e-mails; its report/quarantine.parquet is internal, like quarantine.csv)"}}
     currency = journey.currency
     del journey, report  # the notebooks read the contract: this process need not hold the data while they run
 
