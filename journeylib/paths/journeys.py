@@ -1,6 +1,7 @@
 """Journeys, steps, transitions and variants from an :class:`~journeylib.paths.EventLog`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -8,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import check_bool, check_days, check_int
+from ..checks import check_bool, check_choice, check_days, check_int
 from ..errors import ParameterError
 from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
@@ -23,10 +24,11 @@ REENTRY_DAYS = 270.0
 
 
 @document
-def event_log(source: "JourneyData | pd.DataFrame", lifecycle: Lifecycle | None = None, *, level: str | None = None,
-              opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
+def event_log(source: "JourneyData | pd.DataFrame | str", lifecycle: Lifecycle | None = None, *,
+              level: str | None = None, opportunities: pd.DataFrame | None = None, lookback_days: float = 180.0,
               accounts: pd.DataFrame | None = None, segments: Any = None, segment: Any = None, plan: Any = None,
-              start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None) -> EventLog:
+              start: Any = None, end: Any = None, channel: Any = None, as_of: Any = None,
+              engine: str = "auto") -> EventLog:
     """Select, check and order the journeys once; every path analysis takes the result.
 
     The filters are applied here, once, and the touchpoints sorted once, so several
@@ -36,14 +38,21 @@ def event_log(source: "JourneyData | pd.DataFrame", lifecycle: Lifecycle | None 
 
     Parameters
     ----------
-    source : JourneyData or DataFrame
+    source : JourneyData, DataFrame or path
         A JourneyData (its touchpoints, lifecycle, accounts, opportunities, timezone and
-        cut-off are the defaults of the arguments below), or a touchpoints frame:
-        ``account_id, timestamp, stage`` (``event_id, contact_id, channel, touchpoint``).
+        cut-off are the defaults of the arguments below), a touchpoints frame:
+        ``account_id, timestamp, stage`` (``event_id, contact_id, channel, touchpoint``),
+        or a validated contract folder (``reports/YYYY-MM/contract``) or Parquet touchpoints.
     lifecycle : Lifecycle, optional
         Stage order, labels and recurring flags; required with a frame.
 %(levels)s
 %(filters)s
+
+    engine : {"auto", "pandas", "duckdb"}, default "auto"
+        For a path: ``"duckdb"`` filters and sorts the Parquet touchpoints in DuckDB, beyond
+        memory (:func:`~journeylib.paths.parquet_log.parquet_event_log`; account level, the
+        as_of, start and end filters); ``"pandas"`` loads the data first; ``"auto"`` picks
+        DuckDB for touchpoints over 1 GB on disk. A JourneyData or a frame is in memory already.
 
     Returns
     -------
@@ -53,7 +62,24 @@ def event_log(source: "JourneyData | pd.DataFrame", lifecycle: Lifecycle | None 
     --------
     >>> log = event_log(data, segments="region", segment="EMEA")  # doctest: +SKIP
     >>> journeys(log), transitions(log), step_sankey(log)  # doctest: +SKIP
+    >>> big = event_log("reports/2026-10/contract", engine="duckdb")  # doctest: +SKIP
     """
+    if isinstance(source, (str, Path)):
+        from .parquet_log import choose_engine, parquet_event_log
+
+        if choose_engine(source, engine) == "duckdb":
+            unsupported = {k: v for k, v in dict(level=level, opportunities=opportunities, accounts=accounts,
+                                                 segments=segments, segment=segment, plan=plan,
+                                                 channel=channel).items() if v is not None}
+            if unsupported:
+                raise ParameterError(f"the DuckDB engine builds account journeys with the as_of, start and end "
+                                     f"filters only; not {', '.join(unsupported)} (use engine='pandas')")
+            return parquet_event_log(source, lifecycle, as_of=as_of, start=start, end=end)
+        from ..data import load
+
+        source = load(str(source), as_of=as_of)
+    else:
+        check_choice(engine, "engine", ("auto", "pandas", "duckdb"))
     return build_log(source, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)
