@@ -79,7 +79,7 @@ def measure(engine: str, path: Path) -> dict:
     run = subprocess.run([sys.executable, "-c", _MEASURE, engine, str(path)], capture_output=True, text=True)
     if run.returncode:
         return {"engine": engine, "error": run.stderr.strip().splitlines()[-1][:300]}
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main(argv: list[str] | None = None) -> int:

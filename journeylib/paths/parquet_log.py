@@ -128,6 +128,7 @@ def parquet_event_log(source: "str | Path", lifecycle: Any = None, *, as_of: Any
                                      "temp_directory": spill})
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # a library prints nothing
             listed = _sql_list([str(f) for f in files])
             columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet([{listed}])").fetchall()}
             missing = [c for c in (ACCOUNT_ID, TIMESTAMP, STAGE) if c not in columns]
