@@ -75,6 +75,17 @@ def test_any_log_sorts_as_pandas_sorts_it(frame, tmp_path):
     pd.testing.assert_frame_equal(paths.step_sankey(duck, threshold=0), paths.step_sankey(pandas_log, threshold=0))
 
 
+def test_nanoseconds_keep_their_order(tmp_path):
+    """Two touchpoints one nanosecond apart, the later written first: both engines order them by time."""
+    ns = [1_760_000_000_000_000_001, 1_760_000_000_000_000_000]
+    frame = pd.DataFrame({"account_id": ["A", "A"], "stage": ["research", "awareness"],
+                          "timestamp": pd.to_datetime(ns, utc=True)})
+    frame.to_parquet(tmp_path / "touchpoints.parquet", index=False)
+    duck = parquet_event_log(tmp_path, LC)
+    _same_log(duck, paths.event_log(frame, LC))
+    assert duck.ts.tolist() == [1_760_000_000_000_000_000, 1_760_000_000_000_000_001] and duck.stage.tolist() == [0, 1]
+
+
 def test_bad_parquet_is_named(tmp_path):
     frame = pd.DataFrame({"account_id": ["A1", "A1"], "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"],
                                                                                    utc=True), "stage": ["demo", "x"]})

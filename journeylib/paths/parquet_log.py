@@ -130,15 +130,17 @@ def parquet_event_log(source: "str | Path", lifecycle: Any = None, *, as_of: Any
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")  # a library prints nothing
             listed = _sql_list([str(f) for f in files])
-            columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet([{listed}])").fetchall()}
+            columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet([{listed}])").fetchall()}
             missing = [c for c in (ACCOUNT_ID, TIMESTAMP, STAGE) if c not in columns]
             if missing:
                 raise ParameterError(f"{files[0]} lacks column(s) {missing}; the DuckDB engine reads validated "
                                      "touchpoints (account_id, timestamp, stage), e.g. a review's contract folder")
             event = f"CAST({EVENT_ID} AS VARCHAR)" if EVENT_ID in columns else "NULL"
+            # a timestamp column is read at its own precision (nanoseconds stay nanoseconds); text is parsed
+            when = TIMESTAMP if str(columns[TIMESTAMP]).startswith("TIMESTAMP") else f"CAST({TIMESTAMP} AS TIMESTAMPTZ)"
             con.execute(f"""
                 CREATE TEMP VIEW raw AS
-                SELECT CAST({ACCOUNT_ID} AS VARCHAR) AS a, epoch_ns(CAST({TIMESTAMP} AS TIMESTAMPTZ)) AS ts,
+                SELECT CAST({ACCOUNT_ID} AS VARCHAR) AS a, epoch_ns({when}) AS ts,
                        CAST({STAGE} AS VARCHAR) AS stage_text, {event} AS ev, filename AS f, file_row_number AS r
                 FROM read_parquet([{listed}], file_row_number = true, filename = true)""")
             con.execute("CREATE TEMP TABLE stage_codes (stage_text VARCHAR, code SMALLINT)")
