@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["HEADLESS_ENV", "headless", "show_in", "show_table"]
+__all__ = ["HEADLESS_ENV", "headless", "show_in"]
 
 #: Environment variable the review sets for its kernels.
 HEADLESS_ENV = "JOURNEYLIB_HEADLESS"
@@ -27,33 +27,24 @@ def headless() -> bool:
     return os.environ.get(HEADLESS_ENV, "") not in ("", "0")
 
 
-def show_in(output: Any, fig: Any, *more: Any) -> None:
-    """Draw a figure (then any further objects) into an Output widget, replacing what it showed.
+def show_in(output: Any, *items: Any) -> None:
+    """Show figures and tables in an Output widget, replacing what it showed.
 
-    Nothing is drawn without a frontend (plain Python, or :func:`headless`). The figure goes out
-    as its mimetype only: JupyterLab draws it, while the "notebook" renderer's first activation
+    Nothing is drawn without a frontend (plain Python, or :func:`headless`). A Plotly figure goes
+    out as its mimetype only: JupyterLab draws it, while the "notebook" renderer's first activation
     inside an Output widget hangs a headless kernel (papermill), and exported HTML drops widget
-    state anyway.
+    state anyway. Anything else is displayed as it is.
     """
     from IPython import get_ipython
     from IPython.display import display
+    from plotly.basedatatypes import BaseFigure
 
     if get_ipython() is None or headless():
         return
     output.clear_output(wait=True)
     with output:
-        fig.show(renderer="plotly_mimetype")
-        for item in more:
-            display(item)
-
-
-def show_table(output: Any, table: Any) -> None:
-    """Show a table in an Output widget, replacing what it showed (nothing without a frontend)."""
-    from IPython import get_ipython
-    from IPython.display import display
-
-    if get_ipython() is None or headless():
-        return
-    output.clear_output(wait=True)
-    with output:
-        display(table)
+        for item in items:
+            if isinstance(item, BaseFigure):
+                item.show(renderer="plotly_mimetype")
+            else:
+                display(item)

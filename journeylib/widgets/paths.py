@@ -16,7 +16,7 @@ from ..errors import ParameterError
 from ..paths.log import segment_map
 from ..plots import paths as path_figures
 from ..stages import Lifecycle
-from . import show_in, show_table
+from . import show_in
 from .account import AccountExplorer
 
 __all__ = ["PathsExplorer", "paths_explorer", "VariantExplorer", "variant_explorer"]
@@ -136,7 +136,7 @@ class VariantExplorer(widgets.VBox):
                                         offered=self.journeys["account_id"].head(200))
         self.variant.observe(self._changed, names="value")
         super().__init__([self.variant, self._table_out, self.accounts])
-        show_table(self._table_out, self.outcomes())
+        show_in(self._table_out, self.outcomes())
 
     def _journeys(self, rank: int) -> pd.DataFrame:
         return paths.variant_journeys(self._log, int(rank), max_steps=self._max_steps)
@@ -150,7 +150,7 @@ class VariantExplorer(widgets.VBox):
     def _changed(self, change: Any) -> None:
         self.journeys = self._journeys(change["new"])
         self.accounts.offer(self.journeys["account_id"].head(200))
-        show_table(self._table_out, self.outcomes())
+        show_in(self._table_out, self.outcomes())
 
 
 def variant_explorer(data: JourneyData, log: Any, table: pd.DataFrame, *, variant: int = 1, account: str = "",

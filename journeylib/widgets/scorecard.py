@@ -14,7 +14,7 @@ from .. import kpis
 from ..data import JourneyData
 from ..data.subset import data_for_accounts
 from ..errors import ParameterError
-from . import show_table
+from . import show_in
 from .picker import SegmentPicker
 
 __all__ = ["ScorecardExplorer", "scorecard_explorer"]
@@ -67,7 +67,7 @@ class ScorecardExplorer(widgets.VBox):
     def _show(self, change: Any = None) -> None:
         rows = (self.card["stage"] == self.stage.value).to_numpy() if self.stage.value else slice(None)
         self.shown = kpis.scorecard_display(self.card[rows], self._labels).reset_index(drop=True)
-        show_table(self._output, self.shown)
+        show_in(self._output, self.shown)
 
 
 def scorecard_explorer(data: JourneyData, month: str, *, segment_by: str = "", segment: str = "",
