@@ -32,7 +32,7 @@ from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, 
 from ..stages import Lifecycle, load_lifecycle
 
 __all__ = ["EventLog", "Steps", "build_log", "as_log", "steps_of", "LEVELS", "DAY_NS", "FILTER_DOC", "LEVEL_DOC",
-           "LOG_DOC", "document", "segment_map", "cutoff_ns", "empty_note", "empty_result"]
+           "LOG_DOC", "document", "segment_map", "cutoff_ns", "window_ns", "empty_note", "empty_result"]
 
 LEVELS = ("account", "contact", "opportunity")
 DAY_NS = 86_400 * 10**9
@@ -112,6 +112,17 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
 def cutoff_ns(as_of: Any, tz: str = "UTC") -> int | None:
     """:func:`~journeylib.data.timeparse.as_of_cutoff` as int64 UTC nanoseconds (None for None)."""
     return None if as_of is None else int(as_of_cutoff(as_of, tz).value)
+
+
+def window_ns(as_of: Any, start: Any, end: Any, tz: str = "UTC") -> tuple[int | None, int | None, int | None]:
+    """The as_of cut-off, the start of ``start``'s day and the end of ``end``'s day, as UTC nanoseconds
+    (None where not given); an end before the start is a ParameterError."""
+    cutoff = cutoff_ns(as_of, tz)
+    start_ns = None if start is None else int(day_start(start, tz).value)
+    end_ns = None if end is None else int(as_of_cutoff(end, tz, name="end").value)  # a date: its end, as for as_of
+    if start_ns is not None and end_ns is not None and end_ns < start_ns:
+        raise ParameterError(f"end {end!r} is before start {start!r}")
+    return cutoff, start_ns, end_ns
 
 
 def segment_map(segments: Any, accounts: pd.DataFrame | None) -> pd.Series | None:
@@ -418,16 +429,12 @@ def build_log(source: "pd.DataFrame | JourneyData", lifecycle: Any = None, *, le
     if (acc_codes < 0).any():
         raise ParameterError(f"touchpoints.account_id has {int((acc_codes < 0).sum())} missing values")
     mask = np.ones(n, dtype=bool)
-    cutoff = cutoff_ns(as_of, tz)
+    cutoff, start_ns, end_ns = window_ns(as_of, start, end, tz)
     if cutoff is not None:
         mask &= ts <= cutoff
-    start_ns = None if start is None else int(day_start(start, tz).value)
     if start_ns is not None:
         mask &= ts >= start_ns
-    if end is not None:
-        end_ns = int(as_of_cutoff(end, tz, name="end").value)  # a date: its end, as for as_of
-        if start_ns is not None and end_ns < start_ns:
-            raise ParameterError(f"end {end!r} is before start {start!r}")
+    if end_ns is not None:
         mask &= ts <= end_ns
     if chans is not None:
         if CHANNEL not in touchpoints.columns:

@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_choice
-from ..data.timeparse import as_of_cutoff, day_start
 from ..errors import ParameterError, SourceError
 from ..schema import ACCOUNT_ID, EVENT_ID, STAGE, TIMESTAMP
 from ..stages import Lifecycle, load_lifecycle
-from .log import EventLog, cutoff_ns, empty_note
+from .log import EventLog, empty_note, window_ns
 
 __all__ = ["parquet_event_log", "touchpoints_files", "ENGINES", "choose_engine", "AUTO_DUCKDB_BYTES"]
 
@@ -108,18 +107,8 @@ def parquet_event_log(source: "str | Path", lifecycle: Any = None, *, as_of: Any
     tz = tz or meta.get("tz", "UTC")
     if as_of is None and meta.get("as_of"):
         as_of = meta["as_of"]
-    cutoff = cutoff_ns(as_of, tz)
-    where = []
-    if cutoff is not None:
-        where.append(f"ts <= {cutoff}")
-    start_ns = None if start is None else int(day_start(start, tz).value)
-    if start_ns is not None:
-        where.append(f"ts >= {start_ns}")
-    if end is not None:
-        end_ns = int(as_of_cutoff(end, tz, name="end").value)
-        if start_ns is not None and end_ns < start_ns:
-            raise ParameterError(f"end {end!r} is before start {start!r}")
-        where.append(f"ts <= {end_ns}")
+    cutoff, start_ns, end_ns = window_ns(as_of, start, end, tz)
+    where = [f"ts {op} {ns}" for op, ns in (("<=", cutoff), (">=", start_ns), ("<=", end_ns)) if ns is not None]
     names = {**{s.label: s.id for s in lifecycle.stages}, **{i: i for i in lifecycle.ids}}
     position = {s: i for i, s in enumerate(lifecycle.ids)}
 
