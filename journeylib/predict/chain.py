@@ -72,6 +72,13 @@ class HoldingTime:
         self.times = days[order]
         self.survival = _km_survival(completed[order], w[order])
 
+    @classmethod
+    def presorted(cls, times: np.ndarray, completed: np.ndarray, weights: np.ndarray) -> "HoldingTime":
+        """The same distribution from visits already sorted by time, events first at a tie."""
+        km = cls.__new__(cls)
+        km.times, km.survival = np.asarray(times, dtype=float), _km_survival(completed, weights)
+        return km
+
     def mean(self) -> float:
         """Restricted mean: the area under S up to the longest visit."""
         return _km_mean(self.times, self.survival)
@@ -165,56 +172,51 @@ def chain_matrices(visits: pd.DataFrame, weights: np.ndarray | None = None) -> d
         (transient + absorbing) weighted transition counts of the decided deals), ``holding`` (a
         :class:`HoldingTime` per state).
     """
-    ids = pd.unique(visits["opportunity_id"])
-    deal = pd.Index(ids).get_indexer(visits["opportunity_id"])
-    w = np.ones(len(ids)) if weights is None else np.asarray(weights, dtype=float)
-    wv = w[deal]
-    states = list(pd.unique(visits["state"]))
-    targets = states + list(ABSORBING)
-    si = pd.Index(states).get_indexer(visits["state"])
-    done = ~visits["censored"].to_numpy(dtype=bool)
-    ti = pd.Index(targets).get_indexer(visits["next_state"].where(done))
-    counts = np.zeros((len(states), len(targets)))
-    decided = np.ones(len(ids), dtype=bool)
-    decided[deal[~done]] = False  # a deal with a censored visit is still open
-    ok = done & (ti >= 0) & decided[deal]
-    np.add.at(counts, (si[ok], ti[ok]), wv[ok])
-    days = visits["days"].to_numpy(dtype=float)
-    holding = {s: HoldingTime(days[si == k], done[si == k], wv[si == k]) for k, s in enumerate(states)}
-    return {"states": states, "absorbing": list(ABSORBING), "counts": counts, "holding": holding}
+    index = _ChainIndex(visits)
+    w = np.ones(index.n_deals) if weights is None else np.asarray(weights, dtype=float)
+    holding = {s: HoldingTime.presorted(times, events, w[deals])
+               for s, (times, events, deals) in zip(index.states, index.per_state)}
+    return {"states": index.states, "absorbing": list(ABSORBING), "counts": index.counts(w), "holding": holding}
 
 
-class _Resampler:
-    """One segment's visits indexed once, so that each bootstrap resample is a few weighted sums.
+class _ChainIndex:
+    """One segment's visits indexed once: transition cells, and each state's visits sorted by time.
 
-    ``counts_and_means(w)`` equals ``chain_matrices(part, w)``'s counts and holding-time means
-    (the same sums in the same order), without rebuilding indexes and sorting the visits again.
+    :func:`chain_matrices` and every bootstrap resample of :func:`absorbing_chain` are then a few
+    weighted sums over these arrays (a deal with a censored visit is still open: its moves are
+    not counted).
     """
 
-    def __init__(self, part: pd.DataFrame, states: list[str]):
+    def __init__(self, part: pd.DataFrame):
         ids = pd.unique(part["opportunity_id"])
         deal = pd.Index(ids).get_indexer(part["opportunity_id"])
-        targets = states + list(ABSORBING)
-        si = pd.Index(states).get_indexer(part["state"])
+        self.states = list(pd.unique(part["state"]))
+        targets = self.states + list(ABSORBING)
+        si = pd.Index(self.states).get_indexer(part["state"])
         done = ~part["censored"].to_numpy(dtype=bool)
         ti = pd.Index(targets).get_indexer(part["next_state"].where(done))
         decided = np.ones(len(ids), dtype=bool)
         decided[deal[~done]] = False
         ok = done & (ti >= 0) & decided[deal]
-        self.n_deals, self.shape = len(ids), (len(states), len(targets))
+        self.n_deals, self.shape = len(ids), (len(self.states), len(targets))
         self.cell, self.cell_deal = (si * len(targets) + ti)[ok], deal[ok]
         days = part["days"].to_numpy(dtype=float)
-        self.per_state = []
-        for k in range(len(states)):
+        self.per_state = []  # per state: its visits' days, completed flags and deals, by time (events first at a tie)
+        for k in range(len(self.states)):
             at = np.flatnonzero(si == k)
             order = at[np.lexsort((~done[at], days[at]))]
             self.per_state.append((days[order], done[order], deal[order]))
 
-    def counts_and_means(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def counts(self, w: np.ndarray) -> np.ndarray:
+        """Weighted transition counts, states x (states + absorbing)."""
         counts = np.zeros(self.shape[0] * self.shape[1])
         np.add.at(counts, self.cell, w[self.cell_deal])
+        return counts.reshape(self.shape)
+
+    def counts_and_means(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted counts and each state's restricted mean days per visit."""
         means = np.array([_km_mean(times, _km_survival(events, w[deals])) for times, events, deals in self.per_state])
-        return counts.reshape(self.shape), means
+        return self.counts(w), means
 
 
 def _solve(counts: np.ndarray, mean_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -275,9 +277,9 @@ def absorbing_chain(visits: pd.DataFrame, *, n_boot: int = 200, interval: float 
     rng = np.random.default_rng(random_state)
     rows, moves = [], []
     for segment, part in visits.groupby("segment", sort=True):
-        fit = chain_matrices(part)
-        states, counts = fit["states"], fit["counts"]
-        mean_days = np.array([fit["holding"][s].mean() for s in states])
+        index = _ChainIndex(part)
+        states = index.states
+        counts, mean_days = index.counts_and_means(np.ones(index.n_deals))
         absorb, steps, days = _solve(counts, mean_days)
         table = pd.DataFrame({"segment": segment, "state": states,
                               "visits": part.groupby("state", sort=False).size().reindex(states).to_numpy(),
@@ -286,12 +288,11 @@ def absorbing_chain(visits: pd.DataFrame, *, n_boot: int = 200, interval: float 
                               "mean_days": mean_days})
         lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
         if n_boot:
-            resample = _Resampler(part, states)
-            n_deals = resample.n_deals
+            n_deals = index.n_deals
             won_b, days_b = np.full((n_boot, len(states)), np.nan), np.full((n_boot, len(states)), np.nan)
             for b in range(n_boot):
                 w = rng.multinomial(n_deals, np.full(n_deals, 1.0 / n_deals)).astype(float)
-                a, _, d = _solve(*resample.counts_and_means(w))
+                a, _, d = _solve(*index.counts_and_means(w))
                 won_b[b], days_b[b] = a[:, 0], d
             table["p_won_low"], table["p_won_high"] = _percentiles(won_b, lo_q, hi_q)
             table["expected_days_low"], table["expected_days_high"] = _percentiles(days_b, lo_q, hi_q)
