@@ -6,12 +6,13 @@ A Parquet file of N touchpoints (``--millions``, default 50) is generated once w
 ``benchmarks/.data/`` (never committed): 100 touchpoints per account on average, timestamps over
 three years, stages drawn from the default lifecycle, an event id per row. Each measurement runs
 in a fresh subprocess (so its peak resident memory is its own): the event log with
-``engine="duckdb"`` and the transitions, step Sankey and funnel on it; and, for comparison at a
-size that fits, the pandas engine (read the Parquet into pandas, then the same analyses).
+``engine="duckdb"`` and the transitions, step Sankey and funnel on it (SQL in DuckDB); and, at a
+size that fits, the pandas engine (read the Parquet into pandas, then the same analyses) and, with
+``--spark``, Spark on ``local[2]``; their frames must be identical.
 
 Usage::
 
-    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5]
+    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5] [--spark]
 """
 from __future__ import annotations
 
@@ -19,33 +20,38 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 DATA = Path(__file__).resolve().parent / ".data"
 
 _MEASURE = r"""
-import json, resource, sys, time
+import json, pickle, resource, sys, time
 import pandas as pd
 from journeylib import paths
 from journeylib.stages import default_lifecycle
-engine, path = sys.argv[1], sys.argv[2]
+engine, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 lc = default_lifecycle()
 t0 = time.perf_counter()
-if engine == "duckdb":
-    log = paths.event_log(path, lc, engine="duckdb", as_of="2026-10-31")
-else:
+if engine == "pandas":
     frame = pd.read_parquet(path)
     log = paths.event_log(frame, lc, as_of="2026-10-31")
+    events = len(log.ts)
+else:
+    log = paths.event_log(path, lc, engine=engine, as_of="2026-10-31")
+    events = log.n_events
 t_log = time.perf_counter() - t0
 moves = paths.transitions(log, collapse=True)
 links = paths.step_sankey(log, max_steps=6)
 funnel = paths.funnel(log)
 seconds = time.perf_counter() - t0
-print(json.dumps({"engine": engine, "events": int(len(log.ts)), "journeys": int(log.n_journeys),
+with open(out, "wb") as f:
+    pickle.dump((moves, links, funnel), f)
+print(json.dumps({"engine": engine, "events": int(events), "journeys": int(log.n_journeys),
                   "log_seconds": round(t_log, 1), "seconds": round(seconds, 1),
-                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-                  "transitions": int(moves["transitions"].sum()), "sankey_links": int(len(links)),
-                  "reached_decision": int(funnel.set_index("stage").loc["decision", "reached"])}))
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 """
 
 
@@ -76,30 +82,58 @@ def dataset(millions: float) -> Path:
 
 
 def measure(engine: str, path: Path) -> dict:
-    run = subprocess.run([sys.executable, "-c", _MEASURE, engine, str(path)], capture_output=True, text=True)
-    if run.returncode:
-        return {"engine": engine, "error": run.stderr.strip().splitlines()[-1][:300]}
-    return json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
+    """Run the analyses in a fresh process; its result frames are read back into ``frames``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "frames.pickle"
+        run = subprocess.run([sys.executable, "-c", _MEASURE, engine, str(path), str(out)], capture_output=True,
+                             text=True)
+        if run.returncode:
+            return {"engine": engine, "error": run.stderr.strip().splitlines()[-1][:300]}
+        result = json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
+        result["frames"] = pd.read_pickle(out)
+    return result
+
+
+def same_frames(a: dict, b: dict) -> bool:
+    """True when transitions, the step Sankey and the funnel are equal exactly."""
+    try:
+        for x, y in zip(a["frames"], b["frames"]):
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+    except AssertionError as exc:
+        print(f"{a['engine']} and {b['engine']} differ: {exc}")
+        return False
+    return True
+
+
+def show(result: dict) -> None:
+    print(json.dumps({k: v for k, v in result.items() if k != "frames"}))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--millions", type=float, default=50)
-    parser.add_argument("--compare-millions", type=float, default=5, help="size run by both engines (0: skip)")
+    parser.add_argument("--millions", type=float, default=50, help="size run by DuckDB alone (0: skip)")
+    parser.add_argument("--compare-millions", type=float, default=5, help="size run by every engine (0: skip)")
+    parser.add_argument("--spark", action="store_true", help="also run Spark (local[2]) at the compare size")
     args = parser.parse_args(argv)
     if args.compare_millions:
         small = dataset(args.compare_millions)
-        both = [measure("duckdb", small), measure("pandas", small)]
-        for r in both:
-            print(json.dumps(r))
-        if all("error" not in r for r in both):
-            same = all(both[0][k] == both[1][k] for k in ("events", "journeys", "transitions", "sankey_links",
-                                                           "reached_decision"))
-            print(f"{args.compare_millions:g}M touchpoints: duckdb {both[0]['seconds']} s, "
-                  f"{both[0]['peak_gb']:.2f} GB; pandas {both[1]['seconds']} s, {both[1]['peak_gb']:.2f} GB; memory ratio "
-                  f"{both[1]['peak_gb'] / both[0]['peak_gb']:.1f}x; same results: {same}")
+        runs = [measure(e, small) for e in ("duckdb", "pandas") + (("spark",) if args.spark else ())]
+        for r in runs:
+            show(r)
+        ok = [r for r in runs if "error" not in r]
+        if len(ok) == len(runs):
+            duck, pandas_ = runs[0], runs[1]
+            same = all(same_frames(r, pandas_) for r in runs if r is not pandas_)
+            print(f"{args.compare_millions:g}M touchpoints: duckdb {duck['seconds']} s, {duck['peak_gb']:.2f} GB; "
+                  f"pandas {pandas_['seconds']} s, {pandas_['peak_gb']:.2f} GB; time ratio "
+                  f"{pandas_['seconds'] / duck['seconds']:.1f}x, "
+                  f"memory ratio {pandas_['peak_gb'] / duck['peak_gb']:.1f}x"
+                  + (f"; spark {runs[2]['seconds']} s (the JVM's memory is not counted)" if args.spark else "")
+                  + f"; identical frames: {same}")
+    if not args.millions:
+        return 0
     big = measure("duckdb", dataset(args.millions))
-    print(json.dumps(big))
+    show(big)
     if "error" not in big:
         print(f"{args.millions:g}M touchpoints with duckdb: {big['seconds']} s, peak {big['peak_gb']:.2f} GB "
               f"(goal < 4 GB: {'met' if big['peak_gb'] < 4 else 'NOT met'})")

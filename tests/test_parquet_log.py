@@ -1,4 +1,5 @@
-"""The DuckDB engine: event logs straight from Parquet equal the pandas ones, so every path analysis is unchanged."""
+"""The DuckDB engine: event logs straight from Parquet equal the pandas ones, and every path analysis gives the
+same frame (transitions, the step Sankey and the funnel computed as SQL in DuckDB, the others on the fetched arrays)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,54 +13,34 @@ from journeylib.data.contract import write_contract
 from journeylib.errors import ParameterError, SourceError
 from journeylib.paths import parquet_log
 from journeylib.paths.parquet_log import choose_engine, parquet_event_log
-from journeylib.stages import default_lifecycle
+from journeylib.paths.table_log import TableLog
+from journeylib.paths.sql_paths import linear_quantile, median_of
 
-LC = default_lifecycle()
-ARRAYS = ("ids", "journey_account", "jcode", "ts", "stage")
-
-
-def _same_log(a, b) -> None:
-    for name in ARRAYS:
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    assert a.cutoff == b.cutoff and a.n_journeys == b.n_journeys
-
+from engine_cases import LC, WINDOWS, same_log, same_sql_analyses, touchpoint_frames
 
 @pytest.fixture(scope="module")
 def contract(sample, tmp_path_factory):
     return write_contract(sample, tmp_path_factory.mktemp("contract") / "contract")
 
 
-@pytest.mark.parametrize("window", [{}, {"start": "2025-01-01", "end": "2025-12-31"}, {"as_of": "2026-03-31"}])
+@pytest.mark.parametrize("window", WINDOWS)
 def test_the_sample_gives_the_same_journeys_transitions_sankey_and_funnel(sample, contract, window):
-    duck = paths.event_log(str(contract), engine="duckdb", **window)
+    table = paths.event_log(str(contract), engine="duckdb", **window)
+    assert isinstance(table, TableLog) and table.engine == "duckdb"
     frame = paths.event_log(sample.touchpoints, sample.lifecycle, as_of=window.get("as_of", "2026-10-31"),
                             start=window.get("start"), end=window.get("end"))
-    _same_log(duck, frame)
-    assert duck.n_journeys > 1000
+    assert table.n_journeys == frame.n_journeys > 1000 and table.n_events == len(frame.ts)
+    same_sql_analyses(table, frame)  # in DuckDB, before any array was fetched
+    assert table._log is None
+    duck = table.event_log()
+    same_log(duck, frame)
     for analysis in (paths.transitions, paths.step_sankey, paths.funnel, paths.journeys, paths.variants,
                      paths.time_in_stage, paths.stalls):
-        pd.testing.assert_frame_equal(analysis(duck), analysis(frame), obj=analysis.__name__)
+        pd.testing.assert_frame_equal(analysis(table), analysis(frame), obj=analysis.__name__)
     # the touchpoints' own columns are not in a DuckDB log: the analyses that need them say so
     drops = paths.drop_offs(duck)
     assert drops.empty and drops.attrs["note"] == "the touchpoints have no outcome column: drop-offs cannot be seen"
     assert not paths.drop_offs(frame).empty
-
-
-STAGES = LC.ids + [s.label for s in LC.stages]
-
-
-@st.composite
-def touchpoint_frames(draw):
-    n = draw(st.integers(0, 40))
-    rows = [(draw(st.sampled_from(["A1", "A2", "b3", "A10", "É4"])),
-             draw(st.integers(0, 6)),  # few distinct seconds: many ties
-             draw(st.sampled_from(STAGES)),
-             draw(st.one_of(st.none(), st.sampled_from(["E1", "E2", "e3", "E10"])))) for _ in range(n)]
-    return pd.DataFrame({
-        "account_id": pd.Series([r[0] for r in rows], dtype=object),
-        "timestamp": pd.to_datetime([1_760_000_000 + r[1] for r in rows], unit="s", utc=True),
-        "stage": pd.Series([r[2] for r in rows], dtype=object),
-        "event_id": pd.Series([r[3] for r in rows], dtype=object)})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -67,12 +48,13 @@ def touchpoint_frames(draw):
 def test_any_log_sorts_as_pandas_sorts_it(frame, tmp_path):
     path = tmp_path / "touchpoints.parquet"
     frame.to_parquet(path, index=False)
-    duck = parquet_event_log(path, LC, as_of="2025-10-09")
+    table = paths.event_log(str(path), LC, as_of="2025-10-09", engine="duckdb")
     pandas_log = paths.event_log(frame, LC, as_of="2025-10-09")
-    _same_log(duck, pandas_log)
+    duck = table.event_log()
+    same_log(duck, pandas_log)
     assert np.array_equal(duck.src, pandas_log.src)
-    pd.testing.assert_frame_equal(paths.transitions(duck), paths.transitions(pandas_log))
-    pd.testing.assert_frame_equal(paths.step_sankey(duck, threshold=0), paths.step_sankey(pandas_log, threshold=0))
+    same_sql_analyses(table, pandas_log, threshold=0.2)  # a 5-journey log: 0.2 folds the single-journey nodes
+    table.close()
 
 
 def test_nanoseconds_keep_their_order(tmp_path):
@@ -82,7 +64,7 @@ def test_nanoseconds_keep_their_order(tmp_path):
                           "timestamp": pd.to_datetime(ns, utc=True)})
     frame.to_parquet(tmp_path / "touchpoints.parquet", index=False)
     duck = parquet_event_log(tmp_path, LC)
-    _same_log(duck, paths.event_log(frame, LC))
+    same_log(duck, paths.event_log(frame, LC))
     assert duck.ts.tolist() == [1_760_000_000_000_000_000, 1_760_000_000_000_000_001] and duck.stage.tolist() == [0, 1]
 
 
@@ -108,5 +90,27 @@ def test_auto_picks_duckdb_by_size(contract, sample, monkeypatch):
     monkeypatch.setattr(parquet_log, "AUTO_DUCKDB_BYTES", 1000)  # the sample's touchpoints are ~2 MB
     assert choose_engine(str(contract)) == "duckdb"
     assert choose_engine(str(contract), "pandas") == "pandas"
+    assert choose_engine(str(contract), "spark") == "spark"
     with pytest.raises(ParameterError, match="engine"):
-        choose_engine(str(contract), "spark")
+        choose_engine(str(contract), "polars")
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.integers(-10**15, 10**15), min_size=1, max_size=60),
+       q=st.sampled_from([0.5, 0.9, 0.1, 0.25, 0.75, 0.99, 1 / 3]))
+def test_quantiles_from_order_statistics_are_numpys_bit_for_bit(values, q):
+    """The engines return order statistics; interpolating them gives np.quantile and np.median exactly."""
+    from journeylib.paths.sql_paths import _median_positions, _numpy_positions
+
+    days = np.sort(np.asarray(values, dtype=np.int64)) / paths.log.DAY_NS
+    n = len(days)
+    lo, hi, gamma = _numpy_positions(n, q)
+    assert linear_quantile(days[lo], days[hi], gamma) == np.quantile(days, q)
+    assert median_of([days[p] for p in _median_positions(n)], n) == np.median(days)
+
+
+def test_an_empty_window_gives_empty_frames_with_the_reason(contract):
+    table = paths.event_log(str(contract), engine="duckdb", start="2030-01-01", end="2030-01-31")
+    assert table.n_journeys == 0
+    for result in (paths.transitions(table), paths.step_sankey(table), paths.funnel(table)):
+        assert result.empty and result.attrs["note"].startswith("no touchpoints match")

@@ -22,6 +22,7 @@ from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import OUTCOME, TOUCHPOINT
 from .log import DAY_NS, EventLog, as_log, document, empty_result, segment_map, steps_of
+from .table_log import TableLog
 
 __all__ = ["funnel", "stalls", "drop_offs", "time_in_stage", "DROP_OUTCOMES"]
 
@@ -62,32 +63,50 @@ def funnel(log: "EventLog | JourneyData") -> pd.DataFrame:
         ``conversion`` and ``median_days_to_reach`` (from the journey's first touchpoint,
         among those that reached it).
     """
+    if isinstance(log, TableLog):
+        from .sql_paths import sql_funnel
+
+        return sql_funnel(log)
     log = as_log(log)
     lc = log.lifecycle
-    cols = {"stage": lc.dtype, "journeys": "int64", "reached": "int64", "share_reached": float,
-            "reached_in_order": "int64", "share_in_order": float, "conversion": float, "median_days_to_reach": float}
     n = log.n_journeys
     if not n:
-        return empty_result(cols, log.note)
+        return funnel_frame(lc, 0, [], [], [], log.note)
     st = steps_of(log, True)
     first = _first_entries(log, st)
     began = log.ts[log.starts()[:-1]]
-    linear = [s.order for s in lc.stages if not s.recurring]
     ok = np.ones(n, dtype=bool)
     prev_t = began.copy()
-    prev_in_order = n
-    rows = []
-    for s in linear:
+    reached, in_order, medians = [], [], []
+    for s in linear_stages(lc):
         f = first[:, s]
         hit = f != _BIG
         ok = ok & hit & (f >= prev_t)
         prev_t = np.where(ok, f, prev_t)
         days = (f[hit] - began[hit]) / DAY_NS
-        in_order = int(ok.sum())
-        rows.append((lc.ids[s], n, int(hit.sum()), hit.mean(), in_order, in_order / n,
-                     in_order / prev_in_order if prev_in_order else np.nan,
-                     float(np.median(days)) if len(days) else np.nan))
-        prev_in_order = in_order
+        reached.append(int(hit.sum()))
+        in_order.append(int(ok.sum()))
+        medians.append(float(np.median(days)) if len(days) else np.nan)
+    return funnel_frame(lc, n, reached, in_order, medians)
+
+
+def linear_stages(lc) -> list[int]:
+    """Positions of the lifecycle's linear (funnel) stages, in order."""
+    return [s.order for s in lc.stages if not s.recurring]
+
+
+def funnel_frame(lc, n: int, reached: list[int], in_order: list[int], medians: list[float],
+                 note: str = "") -> pd.DataFrame:
+    """The :func:`funnel` table of ``n`` journeys from, per linear stage, the journeys reaching it, those
+    reaching it in order and the median days to reach it. Shared by the engines (:mod:`.sql_paths`)."""
+    cols = {"stage": lc.dtype, "journeys": "int64", "reached": "int64", "share_reached": float,
+            "reached_in_order": "int64", "share_in_order": float, "conversion": float, "median_days_to_reach": float}
+    if not n:
+        return empty_result(cols, note)
+    rows, prev_in_order = [], n
+    for s, hit, ok, median in zip(linear_stages(lc), reached, in_order, medians):
+        rows.append((lc.ids[s], n, hit, hit / n, ok, ok / n, ok / prev_in_order if prev_in_order else np.nan, median))
+        prev_in_order = ok
     out = pd.DataFrame(rows, columns=list(cols))
     out["stage"] = pd.Categorical(out["stage"], dtype=lc.dtype)
     out.attrs["note"] = ""
@@ -125,7 +144,7 @@ def stalls(log: "EventLog | JourneyData", *, dormant_days: float = 90.0) -> pd.D
         return empty_result(cols, log.note)
     st = steps_of(log, True)
     first = _first_entries(log, st)
-    linear = np.array([s.order for s in lc.stages if not s.recurring])
+    linear = np.array(linear_stages(lc))
     reached = first[:, linear] != _BIG
     has = reached.any(axis=1)
     top_idx = np.where(has, reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), -1)

@@ -15,6 +15,7 @@ from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, TOUCHPOINT
 from ..stages import Lifecycle
 from .log import DAY_NS, EventLog, Steps, as_log, build_log, document, empty_result, steps_of
+from .table_log import TableLog
 
 __all__ = ["event_log", "journey_steps", "journeys", "transitions", "variants", "variant_journeys", "DIRECTIONS",
            "REENTRY_DAYS"]
@@ -48,15 +49,17 @@ def event_log(source: "JourneyData | pd.DataFrame | str", lifecycle: Lifecycle |
 %(levels)s
 %(filters)s
 
-    engine : {"auto", "pandas", "duckdb"}, default "auto"
-        For a path: ``"duckdb"`` filters and sorts the Parquet touchpoints in DuckDB, beyond
-        memory (:func:`~journeylib.paths.parquet_log.parquet_event_log`; account level, the
-        as_of, start and end filters); ``"pandas"`` loads the data first; ``"auto"`` picks
-        DuckDB for touchpoints over 1 GB on disk. A JourneyData or a frame is in memory already.
+    engine : {"auto", "pandas", "duckdb", "spark"}, default "auto"
+        For a path: ``"duckdb"`` or ``"spark"`` keep the Parquet touchpoints in that engine
+        (:func:`~journeylib.paths.parquet_log.table_log`; account level, the as_of, start and
+        end filters): transitions, the step Sankey and the funnel run there as SQL, beyond
+        memory, and other analyses fetch the log's arrays once. ``"pandas"`` loads the data
+        first; ``"auto"`` picks DuckDB for touchpoints over 1 GB on disk. A JourneyData or a
+        frame is in memory already.
 
     Returns
     -------
-    EventLog
+    EventLog, or TableLog for the DuckDB and Spark engines
 
     Examples
     --------
@@ -65,21 +68,23 @@ def event_log(source: "JourneyData | pd.DataFrame | str", lifecycle: Lifecycle |
     >>> big = event_log("reports/2026-10/contract", engine="duckdb")  # doctest: +SKIP
     """
     if isinstance(source, (str, Path)):
-        from .parquet_log import choose_engine, parquet_event_log
+        from .parquet_log import choose_engine, table_log
 
-        if choose_engine(source, engine) == "duckdb":
+        chosen = choose_engine(source, engine)
+        if chosen != "pandas":
             unsupported = {k: v for k, v in dict(level=level, opportunities=opportunities, accounts=accounts,
                                                  segments=segments, segment=segment, plan=plan,
                                                  channel=channel).items() if v is not None}
             if unsupported:
-                raise ParameterError(f"the DuckDB engine builds account journeys with the as_of, start and end "
+                name = "DuckDB" if chosen == "duckdb" else "Spark"
+                raise ParameterError(f"the {name} engine builds account journeys with the as_of, start and end "
                                      f"filters only; not {', '.join(unsupported)} (use engine='pandas')")
-            return parquet_event_log(source, lifecycle, as_of=as_of, start=start, end=end)
+            return table_log(source, lifecycle, engine=chosen, as_of=as_of, start=start, end=end)
         from ..data import load
 
         source = load(str(source), as_of=as_of)
     else:
-        check_choice(engine, "engine", ("auto", "pandas", "duckdb"))
+        check_choice(engine, "engine", ("auto", "pandas", "duckdb", "spark"))
     return build_log(source, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)
@@ -347,14 +352,16 @@ def transitions(log: "EventLog | JourneyData", *, collapse: bool = False) -> pd.
         and ``p90_days`` (from entering the from-step to entering the to-step).
     """
     collapse = check_bool(collapse, "collapse")
+    if isinstance(log, TableLog):
+        from .sql_paths import sql_transitions
+
+        return sql_transitions(log, collapse)
     log = as_log(log)
     lc = log.lifecycle
     K = len(lc.ids)
     st, a, b, jj, dt = _pairs(log, collapse)
-    columns = {"from_stage": lc.dtype, "to_stage": lc.dtype, "direction": object, "transitions": "int64",
-               "journeys": "int64", "accounts": "int64", "share": float, "median_days": float, "p90_days": float}
     if not len(a):
-        return empty_result(columns, log.note or "no journey has two steps")
+        return transitions_empty(lc, log.note or "no journey has two steps")
     code = a * K + b
     counts = np.bincount(code, minlength=K * K)
     by_journey = _distinct(jj, code, K * K, log.n_journeys)
@@ -371,17 +378,33 @@ def transitions(log: "EventLog | JourneyData", *, collapse: bool = False) -> pd.
     for n_, c in enumerate(present):
         vals = dt[order[bounds[c]:bounds[c + 1]]]
         med[n_], p90[n_] = np.quantile(vals, [0.5, 0.9])
+    return transitions_frame(lc, counts, by_journey, by_account, med, p90)
+
+
+def transitions_frame(lc: Lifecycle, counts: np.ndarray, by_journey: np.ndarray, by_account: np.ndarray,
+                      median_days: np.ndarray, p90_days: np.ndarray) -> pd.DataFrame:
+    """The :func:`transitions` table from its counts by move code ``from * K + to`` (length K*K) and the
+    day quantiles of the moves present (in code order); shared by the engines (:mod:`.sql_paths`)."""
+    K = len(lc.ids)
+    present = np.flatnonzero(counts)
     exits = counts.reshape(K, K).sum(axis=1)
     fa, fb = present // K, present % K
     frame = pd.DataFrame({
         "from_stage": _stage_cat(fa, lc), "to_stage": _stage_cat(fb, lc),
         "direction": [_direction(lc, lc.ids[x], lc.ids[y]) for x, y in zip(fa, fb)],
-        "transitions": counts[present].astype(np.int64), "journeys": by_journey[present],
-        "accounts": by_account[present], "share": counts[present] / exits[fa],
-        "median_days": med, "p90_days": p90,
+        "transitions": counts[present].astype(np.int64), "journeys": by_journey[present].astype(np.int64),
+        "accounts": by_account[present].astype(np.int64), "share": counts[present] / exits[fa],
+        "median_days": median_days, "p90_days": p90_days,
     })
     frame.attrs["note"] = ""
     return frame
+
+
+def transitions_empty(lc: Lifecycle, note: str) -> pd.DataFrame:
+    """An empty :func:`transitions` table saying why."""
+    return empty_result({"from_stage": lc.dtype, "to_stage": lc.dtype, "direction": object, "transitions": "int64",
+                         "journeys": "int64", "accounts": "int64", "share": float, "median_days": float,
+                         "p90_days": float}, note)
 
 
 def _account_codes(log: EventLog) -> np.ndarray:

@@ -364,7 +364,8 @@ class EventLog:
 
 
 def as_log(source: Any) -> EventLog:
-    """The event log an analysis works on: an :class:`EventLog` as is, a JourneyData's default log.
+    """The event log an analysis works on: an :class:`EventLog` as is, a JourneyData's default log,
+    a :class:`~journeylib.paths.table_log.TableLog`'s arrays (fetched once from its engine).
 
     Raises
     ------
@@ -372,10 +373,14 @@ def as_log(source: Any) -> EventLog:
         For a touchpoints frame (filters belong to :func:`journeylib.paths.event_log`,
         applied once) or anything else.
     """
+    from .table_log import TableLog
+
     if isinstance(source, EventLog):
         return source
     if isinstance(source, JourneyData):
         return build_log(source)
+    if isinstance(source, TableLog):
+        return source.event_log()
     if isinstance(source, pd.DataFrame):
         raise ParameterError("path analyses take an EventLog or a JourneyData, not a touchpoints frame: build the "
                              "log once with paths.event_log(touchpoints, lifecycle, ...) (filters and as_of go "

@@ -17,7 +17,9 @@ import pandas as pd
 from ..checks import check_bool, check_int, check_share
 from ..data import JourneyData
 from ..errors import ParameterError
+from ..stages import Lifecycle
 from .log import EventLog, as_log, document, empty_result, steps_of
+from .table_log import TableLog
 
 __all__ = ["step_sankey", "sankey_nodes", "END", "OTHER"]
 
@@ -62,28 +64,46 @@ def step_sankey(log: "EventLog | JourneyData", *, max_steps: int = 6, threshold:
     max_steps = check_int(max_steps, "max_steps", minimum=2)
     threshold = check_share(threshold, "threshold", high_open=True)
     collapse = check_bool(collapse, "collapse")
+    if isinstance(log, TableLog):
+        from .sql_paths import sql_step_sankey
+
+        return sql_step_sankey(log, max_steps, threshold, collapse)
     log = as_log(log)
     lc = log.lifecycle
     K = len(lc.ids)
-    columns = {"step": "int64", "source": object, "target": object, "journeys": "int64", "share_of_source": float,
-               "share_of_start": float}
     n = log.n_journeys
     if not n:
-        return empty_result(columns, log.note)
+        return links_frame(lc, 0, max_steps, threshold, np.zeros((max_steps, K, K + 1), dtype=np.int64), log.note)
     st = steps_of(log, collapse)
     m = int(max_steps)
-    shown = st.step < m
-    node = np.bincount(st.step[shown] * K + st.stage[shown], minlength=m * K).reshape(m, K)
+    shown = np.flatnonzero(st.step < m)
+    nxt = np.where(st.last[shown], K, st.stage[np.minimum(shown + 1, len(st.stage) - 1)])
+    code = (st.step[shown] * K + st.stage[shown]) * (K + 1) + nxt
+    counts = np.bincount(code, minlength=m * K * (K + 1)).reshape(m, K, K + 1)
+    return links_frame(lc, n, m, threshold, counts)
+
+
+def links_frame(lc: Lifecycle, n: int, m: int, threshold: float, counts: np.ndarray,
+                note: str = "") -> pd.DataFrame:
+    """The :func:`step_sankey` table of ``n`` journeys from ``counts[k, s, t]``: the steps k < m
+    (0-based) at stage s followed by a step at stage t, or by none for t = K (the journey ended).
+    Shared by the engines (:mod:`.sql_paths`)."""
+    K = len(lc.ids)
+    columns = {"step": "int64", "source": object, "target": object, "journeys": "int64", "share_of_source": float,
+               "share_of_start": float}
+    if not n:
+        return empty_result(columns, note)
+    node = counts.sum(axis=2)  # journeys at (step, stage)
     folded = _fold(node, n, threshold)
     W = K + 2  # stage codes, then OTHER = K, END = K + 1
-    src = np.flatnonzero(st.step < m - 1)
-    k_src, s_src = st.step[src], st.stage[src]
+    k_src, s_src, t_raw = np.nonzero(counts[:m - 1])
+    weight = counts[k_src, s_src, t_raw]
     lab_src = np.where(folded[k_src, s_src], K, s_src)
-    ended = st.last[src]
-    t_stage = st.stage[np.minimum(src + 1, len(st.stage) - 1)]
+    ended = t_raw == K
+    t_stage = np.minimum(t_raw, K - 1)
     lab_tgt = np.where(ended, K + 1, np.where(folded[k_src + 1, t_stage], K, t_stage))
     code = (k_src * W + lab_src) * W + lab_tgt
-    flows = np.bincount(code, minlength=(m - 1) * W * W)
+    flows = np.bincount(code, weights=weight, minlength=(m - 1) * W * W).astype(np.int64)
     present = np.flatnonzero(flows)
     step_i, rest = present // (W * W), present % (W * W)
     a, b = rest // W, rest % W

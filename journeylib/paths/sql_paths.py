@@ -1,0 +1,168 @@
+"""Transitions, the step Sankey and the funnel as SQL in the log's engine (DuckDB or Spark).
+
+:func:`~journeylib.paths.transitions`, :func:`~journeylib.paths.step_sankey` and
+:func:`~journeylib.paths.funnel` call these for a :class:`~.table_log.TableLog`. The engine
+orders each journey's events (window functions), forms the steps and the pairs of consecutive
+steps, and aggregates them; Python receives only the small tables (one row per move, per
+Sankey link, per stage) and builds the same frames as the array code, through the same
+functions (``transitions_frame``, ``links_frame``, ``funnel_frame``).
+
+**Quantiles are numpy's, exactly.** Holistic aggregates (``quantile_cont``, ``percentile``)
+hold every value of a group in memory and compute their own rounding. Instead the engine
+ranks each group's values (a sort, which spills) and returns the one or two order statistics
+numpy would read; :func:`linear_quantile` and :func:`median_of` then interpolate them as
+``np.quantile`` (method "linear") and ``np.median`` do, so results are identical, not close.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .log import DAY_NS
+from .table_log import EVENTS, ORDER, TableLog
+
+__all__ = ["sql_transitions", "sql_step_sankey", "sql_funnel", "linear_quantile", "median_of"]
+
+
+def _numpy_positions(n: int, q: float) -> tuple[int, int, float]:
+    """The two order statistics (0-based) and the weight ``np.quantile(x, q)`` uses on n sorted values."""
+    virtual = (n - 1) * q  # numpy's virtual index for method "linear"
+    if virtual >= n - 1:
+        return n - 1, n - 1, 0.0
+    below = math.floor(virtual)
+    return below, below + 1, virtual - below
+
+
+def linear_quantile(lower: float, upper: float, gamma: float) -> float:
+    """``np.quantile``'s linear interpolation between two order statistics (numpy's ``_lerp``, bit for bit)."""
+    diff = upper - lower
+    return upper - diff * (1 - gamma) if gamma >= 0.5 else lower + diff * gamma
+
+
+def median_of(values: list[float], n: int) -> float:
+    """``np.median`` of n values from its middle order statistic(s) (one when n is odd, two when even)."""
+    return values[0] / 1 if n % 2 else (values[0] + values[1]) / 2
+
+
+def _median_positions(n: int) -> list[int]:
+    return [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+
+
+def _order_statistics(log: TableLog, source: str, wanted: dict[int, list[int]]) -> dict[tuple[int, int], int]:
+    """Values (int64) at the wanted 0-based ranks of each group g of ``source`` (SQL with columns g, v)."""
+    frame = pd.DataFrame([(g, rank) for g, ranks in wanted.items() for rank in sorted(set(ranks))],
+                         columns=["g", "rn"]).astype("int64")
+    if frame.empty:
+        return {}
+    log.session.small_table("jl_wanted", frame)
+    rows = log.session.rows(f"""
+        SELECT t.g, t.rn, t.v FROM (SELECT g, v, (row_number() OVER (PARTITION BY g ORDER BY v)) - 1 AS rn
+                                    FROM ({source}) s) t
+        JOIN jl_wanted w ON t.g = w.g AND t.rn = w.rn""")
+    return {(int(g), int(rank)): int(v) for g, rank, v in rows}
+
+
+def _days(ns: list[int]) -> list[float]:
+    """Nanoseconds to days as the array code computes them (int64 / int in numpy)."""
+    return [float(d) for d in np.asarray(ns, dtype=np.int64) / DAY_NS]
+
+
+def _pairs(log: TableLog, collapse: bool) -> str:
+    """A table of each step (a, x = stage, k = 0-based step) with the next step's stage y and the
+    nanoseconds dt until it (NULL on a journey's last step); built once per log and ``collapse``."""
+    name = "jl_pairs_c" if collapse else "jl_pairs_u"
+    if name in log.made:
+        return name
+    s = log.session
+    if collapse:  # a step starts where the stage differs from the previous event's
+        s.table("jl_steps_c", f"""
+            SELECT a, ts, code, i FROM (
+              SELECT a, ts, code, row_number() OVER w AS i, lag(code) OVER w AS prev FROM {EVENTS}
+              WINDOW w AS (PARTITION BY a ORDER BY {ORDER})) t
+            WHERE prev IS NULL OR prev <> code""")
+        source, order = "jl_steps_c", "i"
+    else:
+        source, order = EVENTS, ORDER
+    s.table(name, f"""
+        SELECT a, code AS x, lead(code) OVER w AS y, (lead(ts) OVER w) - ts AS dt, (row_number() OVER w) - 1 AS k
+        FROM {source} WINDOW w AS (PARTITION BY a ORDER BY {order})""")
+    log.made.add(name)
+    return name
+
+
+def sql_transitions(log: TableLog, collapse: bool) -> pd.DataFrame:
+    """:func:`~journeylib.paths.transitions` of a TableLog, computed in its engine."""
+    from .journeys import transitions_empty, transitions_frame
+
+    lc = log.lifecycle
+    K = len(lc.ids)
+    if not log.n_journeys:
+        return transitions_empty(lc, log.note)
+    pairs = _pairs(log, collapse)
+    rows = log.session.rows(f"""
+        SELECT x, y, sum(c), count(*) FROM (
+          SELECT x, y, a, count(*) AS c FROM {pairs} WHERE y IS NOT NULL GROUP BY x, y, a) t
+        GROUP BY x, y""")
+    if not rows:
+        return transitions_empty(lc, "no journey has two steps")
+    counts = np.zeros(K * K, dtype=np.int64)
+    by_journey = np.zeros(K * K, dtype=np.int64)
+    for x, y, n, j in rows:
+        counts[int(x) * K + int(y)], by_journey[int(x) * K + int(y)] = int(n), int(j)
+    present = np.flatnonzero(counts)
+    positions = {int(c): [_numpy_positions(int(counts[c]), q) for q in (0.5, 0.9)] for c in present}
+    found = _order_statistics(log, f"SELECT x * {K} + y AS g, dt AS v FROM {pairs} WHERE y IS NOT NULL",
+                              {c: [p for lo, hi, _ in ps for p in (lo, hi)] for c, ps in positions.items()})
+    quantiles = np.empty((len(present), 2))
+    for i, c in enumerate(present):
+        for w, (lo, hi, gamma) in enumerate(positions[int(c)]):
+            lower, upper = _days([found[int(c), lo], found[int(c), hi]])
+            quantiles[i, w] = linear_quantile(lower, upper, gamma)
+    # account journeys: the distinct journeys making a move are its distinct accounts
+    return transitions_frame(lc, counts, by_journey, by_journey, quantiles[:, 0], quantiles[:, 1])
+
+
+def sql_step_sankey(log: TableLog, max_steps: int, threshold: float, collapse: bool) -> pd.DataFrame:
+    """:func:`~journeylib.paths.step_sankey` of a TableLog, computed in its engine."""
+    from .sankey import links_frame
+
+    lc = log.lifecycle
+    K, m = len(lc.ids), int(max_steps)
+    counts = np.zeros((m, K, K + 1), dtype=np.int64)
+    if log.n_journeys:
+        pairs = _pairs(log, collapse)
+        for k, x, t, c in log.session.rows(f"""
+                SELECT k, x, coalesce(y, {K}) AS t, count(*) FROM {pairs} WHERE k < {m}
+                GROUP BY k, x, coalesce(y, {K})"""):
+            counts[int(k), int(x), int(t)] = int(c)
+    return links_frame(lc, log.n_journeys, m, threshold, counts, log.note)
+
+
+def sql_funnel(log: TableLog) -> pd.DataFrame:
+    """:func:`~journeylib.paths.funnel` of a TableLog, computed in its engine."""
+    from .funnel import funnel_frame, linear_stages
+
+    lc = log.lifecycle
+    if not log.n_journeys:
+        return funnel_frame(lc, 0, [], [], [], log.note)
+    linear = linear_stages(lc)
+    s = log.session
+    if "jl_first" not in log.made:  # per journey: its first touchpoint and its first entry of each linear stage
+        firsts = ", ".join(f"min(CASE WHEN code = {p} THEN ts END) AS f{p}" for p in linear)
+        s.table("jl_first", f"SELECT a, min(ts) AS began, {firsts} FROM {EVENTS} GROUP BY a")
+        log.made.add("jl_first")
+    reached = [f"sum(CASE WHEN f{p} IS NOT NULL THEN 1 ELSE 0 END)" for p in linear]
+    in_order, conditions = [], []
+    for i, p in enumerate(linear):  # in order: every earlier linear stage entered, at no later time
+        conditions.append(f"f{p} IS NOT NULL" + (f" AND f{p} >= f{linear[i - 1]}" if i else ""))
+        in_order.append(f"sum(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)")
+    row = s.rows(f"SELECT {', '.join(reached + in_order)} FROM jl_first")[0]
+    hits, oks = [int(v or 0) for v in row[:len(linear)]], [int(v or 0) for v in row[len(linear):]]
+    source = " UNION ALL ".join(f"SELECT {p} AS g, f{p} - began AS v FROM jl_first WHERE f{p} IS NOT NULL"
+                                for p in linear)
+    found = _order_statistics(log, source, {p: _median_positions(h) for p, h in zip(linear, hits) if h})
+    medians = [median_of(_days([found[p, r] for r in _median_positions(h)]), h) if h else np.nan
+               for p, h in zip(linear, hits)]
+    return funnel_frame(lc, log.n_journeys, hits, oks, medians)
