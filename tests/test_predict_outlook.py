@@ -85,6 +85,25 @@ def test_a_past_forecast_is_scored_against_the_wins_that_followed(sample):
     assert f.loc["all", "wins_low"] <= f.loc["all", "actual_wins"] <= f.loc["all", "wins_high"]
 
 
+def test_a_past_forecast_reuses_the_backtests_outlook_only_when_made_alike(sample):
+    alone = predict.forecast_backtest(sample, months_back=3)
+    bt = predict.backtest(sample, months_back=[3, 6])
+    assert sorted(bt.outlooks) == ["2026-04-30", "2026-07-31"]
+    reused = predict.forecast_backtest(sample, months_back=3, backtest=bt)
+    pd.testing.assert_frame_equal(reused, alone, check_exact=True)
+    assert reused.attrs == alone.attrs
+    # the backtest's p_win is the outlook's as of that date
+    outlook, _ = bt.outlooks["2026-07-31"]
+    rows = bt.rows[bt.rows["as_of"] == "2026-07-31"].set_index("opportunity_id")
+    pd.testing.assert_series_equal(outlook.set_index("opportunity_id")["p_win"].sort_index(),
+                                   rows["p_win"].sort_index(), check_exact=True)
+    # made with other settings, or as of another date: computed afresh, not reused
+    assert bt.outlook_as_of("2026-07-31", segments=None, opportunity_types=None, train_months=12, C=1.0) is None
+    assert bt.outlook_as_of("2026-07-31", segments=None, opportunity_types=None, train_months=24, C=1.0) is not None
+    other = predict.forecast_backtest(sample, months_back=3, train_months=12, backtest=bt)
+    pd.testing.assert_frame_equal(other, predict.forecast_backtest(sample, months_back=3, train_months=12))
+
+
 def test_the_backtest_beats_the_stage_win_rate_on_the_sample(sample):
     b = predict.backtest(sample)
     assert b.as_of == ["2026-01-31", "2026-04-30", "2026-07-31"]

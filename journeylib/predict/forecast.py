@@ -139,9 +139,24 @@ class WinModel:
         return out
 
 
-def fit_win_model(data: JourneyData, visits: pd.DataFrame, *, train_months: int = 24, C: float = 1.0
-                  ) -> tuple[WinModel, pd.DataFrame]:
+def training_days(data: JourneyData, train_months: int) -> list[pd.Timestamp]:
+    """The month ends of the ``train_months`` months before the data's cut-off (UTC instants)."""
+    train_months = check_int(train_months, "train_months", minimum=1)
+    first = data.cutoff - pd.DateOffset(months=train_months)
+    return [d for d in month_ends(first, data.cutoff, data.tz) if d < data.cutoff]
+
+
+def fit_win_model(data: JourneyData, visits: pd.DataFrame, *, train_months: int = 24, C: float = 1.0,
+                  snapshots: pd.DataFrame | None = None) -> tuple[WinModel, pd.DataFrame]:
     """Fit the win model on month-end snapshots before the data's cut-off of deals decided by it.
+
+    Parameters
+    ----------
+    data, visits, train_months, C
+        As in :func:`~journeylib.predict.pipeline_outlook`.
+    snapshots : DataFrame, optional
+        :func:`deal_snapshots` of ``data`` and ``visits`` already taken on the training days
+        (:func:`training_days`) and maybe others; only the training days' rows are used.
 
     Returns
     -------
@@ -150,9 +165,11 @@ def fit_win_model(data: JourneyData, visits: pd.DataFrame, *, train_months: int 
     """
     train_months = check_int(train_months, "train_months", minimum=1)
     C = check_number(C, "C", minimum=0, low_open=True)
-    first = data.cutoff - pd.DateOffset(months=train_months)
-    days = [d for d in month_ends(first, data.cutoff, data.tz) if d < data.cutoff]
-    train = deal_snapshots(data, visits, days)
+    days = training_days(data, train_months)
+    if snapshots is None:
+        train = deal_snapshots(data, visits, days)
+    else:
+        train = snapshots[snapshots["snapshot_at"].isin(days)]
     train = train[train["won"].notna()].reset_index(drop=True)
     if train.empty:
         raise ParameterError(f"no deal was open at a month end in the {train_months} months before "

@@ -13,7 +13,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from ..errors import ParameterError
 from ..schema import OPPORTUNITY_ID
 from .chain import HoldingTime
 from .forecast import (backtest_metrics, baseline_rates, decision_probability, expected_days_left, fit_win_model,
-                       month_ends)
+                       month_ends, training_days)
 from .snapshots import ECONOMIC_BUYER, deal_snapshots
 from .visits import deal_visits, deals
 
@@ -71,8 +71,10 @@ def pipeline_outlook(data: JourneyData, *, segments: Any = None, opportunity_typ
         ``attrs``: ``trained_on`` (snapshots), ``as_of``.
     """
     visits = _visits(data, visits, segments, opportunity_types)
-    model, train = fit_win_model(data, visits, train_months=train_months, C=C)
-    rows = deal_snapshots(data, visits, [data.cutoff])
+    # one pass over the touches for the training days and the cut-off (a row depends only on its deal and day)
+    snapshots = deal_snapshots(data, visits, [*training_days(data, train_months), data.cutoff])
+    model, train = fit_win_model(data, visits, train_months=train_months, C=C, snapshots=snapshots)
+    rows = snapshots[(snapshots["snapshot_at"] == data.cutoff).to_numpy()].reset_index(drop=True)
     out = rows.copy()
     out["p_win"] = model.predict(rows)
     out["p_baseline"] = baseline_rates(train, rows)
@@ -195,6 +197,9 @@ class Backtest:
         The past dates the predictions were made as of.
     still_open : int
         Rows whose deal is still open at the data's date (not scored).
+    outlooks : dict
+        Per past date, the :func:`pipeline_outlook` and :func:`deal_visits` of the data then
+        (:func:`forecast_backtest` reuses them instead of computing them again).
     """
 
     rows: pd.DataFrame
@@ -202,6 +207,15 @@ class Backtest:
     calibration: pd.DataFrame
     as_of: list
     still_open: int
+    outlooks: dict = field(default_factory=dict, repr=False)
+    settings: dict = field(default_factory=dict, repr=False)
+
+    def outlook_as_of(self, as_of: str, **settings: Any) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The (outlook, visits) as of that date when made with the same settings, else None."""
+        same = set(settings) == set(self.settings) and all(
+            settings[k] is self.settings[k] or (not isinstance(settings[k], (pd.Series, pd.DataFrame))
+                                                and settings[k] == self.settings[k]) for k in settings)
+        return self.outlooks.get(as_of) if same else None
 
 
 def backtest(data: JourneyData, *, months_back: Any = (3, 6, 9), segments: Any = None, opportunity_types: Any = None,
@@ -225,16 +239,16 @@ def backtest(data: JourneyData, *, months_back: Any = (3, 6, 9), segments: Any =
     if len(ends) < max(backs):
         raise ParameterError(f"months_back={max(backs)} reaches before the data")
     outcome = deals(data, opportunity_types=opportunity_types).set_index(OPPORTUNITY_ID)["outcome"]
-    parts = []
+    parts, outlooks = [], {}
     for back in backs:
         past = data_as_of(data, ends[-back])
         visits = deal_visits(past, segments=segments, opportunity_types=opportunity_types)
-        model, train = fit_win_model(past, visits, train_months=train_months, C=C)
-        rows = deal_snapshots(past, visits, [past.cutoff])
+        rows = pipeline_outlook(past, train_months=train_months, C=C, visits=visits)
+        outlooks[str(past.as_of.date())] = (rows, visits)
         known = rows[OPPORTUNITY_ID].map(outcome)
         parts.append(pd.DataFrame({
             "opportunity_id": rows[OPPORTUNITY_ID], "as_of": str(past.as_of.date()), "segment": rows["segment"],
-            "state": rows["state"], "p_win": model.predict(rows), "p_baseline": baseline_rates(train, rows),
+            "state": rows["state"], "p_win": rows["p_win"], "p_baseline": rows["p_baseline"],
             "won": np.where(known.isna(), np.nan, (known == "won").astype(float))}))
     out = pd.concat(parts, ignore_index=True).loc[:, list(BACKTEST_COLUMNS)]
     out = out.sort_values(["as_of", "opportunity_id"], kind="stable").reset_index(drop=True)
@@ -242,13 +256,21 @@ def backtest(data: JourneyData, *, months_back: Any = (3, 6, 9), segments: Any =
     metrics, calibration = backtest_metrics(out.loc[decided, "won"].to_numpy(dtype=float),
                                             {"win model": out.loc[decided, "p_win"].to_numpy(),
                                              "stage win rate": out.loc[decided, "p_baseline"].to_numpy()})
-    return Backtest(out, metrics, calibration, sorted(out["as_of"].unique()), int((~decided).sum()))
+    settings = dict(segments=segments, opportunity_types=opportunity_types, train_months=train_months, C=C)
+    return Backtest(out, metrics, calibration, sorted(out["as_of"].unique()), int((~decided).sum()), outlooks,
+                    settings)
 
 
 def forecast_backtest(data: JourneyData, *, months_back: int = 3, horizon_days: float = 90, segments: Any = None,
                       opportunity_types: Any = None, train_months: int = 24, n_sims: int = 2000,
-                      interval: float = 0.9, random_state: int = 0) -> pd.DataFrame:
+                      interval: float = 0.9, random_state: int = 0, backtest: Backtest | None = None) -> pd.DataFrame:
     """How a past forecast fared: the outlook as of ``months_back`` month ends ago against the wins that followed.
+
+    Parameters
+    ----------
+    backtest : Backtest, optional
+        A :func:`backtest` of the same data: its outlook as of that date is reused when it was
+        made with the same segments, opportunity types, ``train_months`` and C = 1.
 
     Returns
     -------
@@ -263,8 +285,14 @@ def forecast_backtest(data: JourneyData, *, months_back: int = 3, horizon_days: 
     if len(ends) < months_back:
         raise ParameterError(f"months_back={months_back} reaches before the data")
     past = data_as_of(data, ends[-months_back])
-    visits = deal_visits(past, segments=segments, opportunity_types=opportunity_types)
-    outlook = pipeline_outlook(past, train_months=train_months, visits=visits)
+    reused = None if backtest is None else backtest.outlook_as_of(
+        str(past.as_of.date()), segments=segments, opportunity_types=opportunity_types, train_months=train_months,
+        C=1.0)
+    if reused is not None:
+        outlook, visits = reused
+    else:
+        visits = deal_visits(past, segments=segments, opportunity_types=opportunity_types)
+        outlook = pipeline_outlook(past, train_months=train_months, visits=visits)
     out = pipeline_forecast(outlook, visits, horizon_days=horizon_days, n_sims=n_sims, interval=interval,
                             random_state=random_state)
     later = deals(data, opportunity_types=opportunity_types).set_index(OPPORTUNITY_ID)

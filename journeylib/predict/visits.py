@@ -108,15 +108,27 @@ def deals(data: JourneyData, *, opportunity_types: Any = None) -> pd.DataFrame:
 def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -> pd.DataFrame:
     """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off)."""
     tp = data.touchpoints
-    cols = [ACCOUNT_ID, TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
-    touches = tp[cols].assign(**{ACCOUNT_ID: tp[ACCOUNT_ID].astype(str)})
-    end = opps["closed_at"].fillna(data.cutoff)
-    window = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].assign(_end=end, _closed=opps["closed_at"].notna())
-    m = window.merge(touches, on=ACCOUNT_ID)
-    lo = m["created_at"] - pd.Timedelta(days=lookback_days)
+    cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
+    # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
+    # found by positions instead of materialising every pair first
+    account, accounts = pd.factorize(tp[ACCOUNT_ID].astype(str), sort=False)
+    by_account = np.argsort(account, kind="stable")
+    bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
+    code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))
+    lengths = np.where(code >= 0, bounds[code + 1] - bounds[np.maximum(code, 0)], 0)
+    deal = np.repeat(np.arange(len(opps)), lengths)
+    offset = np.arange(len(deal)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = by_account[np.repeat(bounds[np.maximum(code, 0)], lengths) + offset]
+    t = tp[TIMESTAMP].iloc[rows].reset_index(drop=True)
+    created = opps["created_at"].iloc[deal].reset_index(drop=True)
+    closed = opps["closed_at"].iloc[deal].reset_index(drop=True)
+    end = closed.fillna(data.cutoff)
     # a touch at the close is the outcome itself (the signature), not a state the deal was in
-    before_end = np.where(m["_closed"], m[TIMESTAMP] < m["_end"], m[TIMESTAMP] <= m["_end"])
-    return m[(m[TIMESTAMP] >= lo).to_numpy() & before_end].drop(columns=["_end", "_closed"])
+    before_end = np.where(closed.notna(), t < end, t <= end)
+    keep = np.flatnonzero((t >= created - pd.Timedelta(days=lookback_days)).to_numpy() & before_end)
+    head = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].iloc[deal[keep]].reset_index(drop=True)
+    touches = tp[cols].iloc[rows[keep]].reset_index(drop=True)
+    return pd.concat([head, touches], axis=1).set_axis(pd.Index(keep), axis=0)
 
 
 def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: Any = None,
