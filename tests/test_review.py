@@ -160,14 +160,17 @@ def test_review_is_idempotent_and_keeps_secrets_out(tmp_path, make_source, monke
     assert sorted(p.name for p in out.iterdir()) == ["2026-10", "index.html"]
 
 
-def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
+def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, monkeypatch):
     """With --jobs 2, 03_reader waits for 02_slow_writer although a worker is free; order holds without jobs too."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     write = ("import time, pathlib\ntime.sleep(4)\n"
              "pathlib.Path(output_dir, 'written.txt').write_text('yes')")
-    read = ("import pathlib\nfrom journeylib import review, widgets\nreview.configure(output_dir, notebook='03_reader')\n"
-            "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists(), headless=widgets.headless())")
+    read = ("import os, pathlib\nfrom journeylib import review, widgets\n"
+            "review.configure(output_dir, notebook='03_reader')\n"
+            "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists(), headless=widgets.headless(),\n"
+            "              threads=os.environ.get('OMP_NUM_THREADS'))")
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON)
     _notebook(nbs / "02_slow_writer.ipynb", write, COMMON)
     _notebook(nbs / "03_reader.ipynb", read, COMMON, needs=["02_slow_writer", "09_not_in_this_run"])
@@ -176,9 +179,11 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source):
         result = review.run_review(month="2026-10", data=str(data), out=tmp_path / f"jobs{jobs}", notebooks_dir=nbs,
                                    progress=False, jobs=jobs)
         assert [n["notebook"] for n in result.notebooks] == ["01_quick", "02_slow_writer", "03_reader"]
-        # the kernels run headless (explorers draw nothing); the caller's environment is left as it was
-        assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True}, jobs
-        assert "JOURNEYLIB_HEADLESS" not in os.environ
+        # the kernels run headless (explorers draw nothing) with one OpenMP thread each (KERNEL_THREADS);
+        # the caller's environment is left as it was
+        assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True,
+                                                                    "threads": "1"}, jobs
+        assert "JOURNEYLIB_HEADLESS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
     _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])
