@@ -28,6 +28,9 @@ __all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_con
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
+#: The long tables whose text columns are read as pandas' Arrow-backed ``str`` dtype (NaN for missing, as
+#: object columns): at 20,000 accounts the touchpoints take 0.83 GB as Python strings.
+ARROW_STRING_TABLES = ("touchpoints", "usage")
 _REPORT = {"quarantine": "quarantine", "findings": "findings", "counts": "counts", "unmapped": "unmapped"}
 
 
@@ -142,7 +145,12 @@ def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
             continue
         if not path.is_file():
             raise SourceError(f"{path}: missing from the validated contract {folder}; load the original source again")
-        tables[name] = pd.read_parquet(path)
+        if name in ARROW_STRING_TABLES:  # text stays in Arrow buffers instead of one Python object per value
+            with pd.option_context("future.infer_string", True):
+                tables[name] = pd.read_parquet(path)
+            tables[name].columns = tables[name].columns.astype(object)  # the column names stay plain
+        else:
+            tables[name] = pd.read_parquet(path)
         if "stage" in tables[name] and name == "touchpoints":
             tables[name]["stage"] = tables[name]["stage"].astype(object).astype(lifecycle.dtype)
     report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in _REPORT}

@@ -287,6 +287,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
                                     "and e-mails; its report/quarantine.parquet is internal, like quarantine.csv)"}}
     currency = journey.currency
     del journey, report  # the notebooks read the contract: this process need not hold the data while they run
+    _release_memory()
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     try:
@@ -403,6 +404,23 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
 #: kernels with two OpenMP/BLAS threads each on two cores spin against each other (notebook 01 took 62 s
 #: instead of 33 s at 20,000 accounts), and one thread gives the same numbers whatever --jobs and the machine.
 KERNEL_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _release_memory() -> None:
+    """Give freed memory back to the system: the loaded data are gone, but the allocators keep their pages
+    (at 20,000 accounts this process held 0.90 GB after dropping the data, 0.26 GB after this)."""
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
 
 
 @contextlib.contextmanager
