@@ -232,8 +232,9 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     out["plan"] = plan.where(plan.notna(), None).astype(object)
 
     # committee
-    tp = t["touchpoints"].copy()
-    tp[ACCOUNT_ID] = tp[ACCOUNT_ID].astype(str)
+    source = t["touchpoints"]
+    tp = source[[c for c in (ACCOUNT_ID, TIMESTAMP, STAGE, CHANNEL, CONTACT_ID) if c in source]]  # what is read
+    tp = tp.assign(**{ACCOUNT_ID: tp[ACCOUNT_ID].astype(str)})
     tp = tp.loc[tp[ACCOUNT_ID].isin(ids)]
     contacts, leads = t.get("contacts"), t.get("leads")
     if contacts is not None:
@@ -262,8 +263,9 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     # engagement
     out["touchpoints"] = _counts(ids, tp[ACCOUNT_ID])
     stage = tp[STAGE].astype(object) if STAGE in tp else pd.Series(None, index=tp.index, dtype=object)
+    stage = stage.astype(str)  # once, not once per stage
     for sid in lifecycle.ids:
-        out[f"stage_{sid}"] = _counts(ids, tp.loc[stage.astype(str) == sid, ACCOUNT_ID])
+        out[f"stage_{sid}"] = _counts(ids, tp.loc[stage == sid, ACCOUNT_ID])
     channel = tp[CHANNEL].astype("string").str.strip().str.lower() if CHANNEL in tp else \
         pd.Series(pd.NA, index=tp.index, dtype="string")
     for ch in sorted(channel.dropna().unique()):
