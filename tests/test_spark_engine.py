@@ -91,3 +91,15 @@ def test_a_contract_at_a_url_is_read_with_its_metadata(spark, contract, sample, 
         paths.event_log((tmp_path / "nowhere").as_uri(), LC, engine="spark")
     with pytest.raises(ParameterError, match="is a URL: engine='spark' reads shared storage"):
         paths.event_log(contract.resolve().as_uri(), engine="duckdb")
+
+
+def test_two_logs_on_one_session_keep_their_own_journeys(spark, sample, contract):
+    """Logs share the Spark session (a cluster's): each names its views apart, so an older log is not
+    answered from a newer one's touchpoints."""
+    early = paths.event_log(str(contract), engine="spark", as_of="2026-03-31")
+    late = paths.event_log(str(contract), engine="spark")
+    assert early.session.spark is late.session.spark and early.events != late.events
+    for table, as_of in ((early, "2026-03-31"), (late, "2026-10-31")):
+        frame = paths.event_log(sample.touchpoints, sample.lifecycle, as_of=as_of)
+        pd.testing.assert_frame_equal(paths.funnel(table), paths.funnel(frame), check_exact=True)
+        pd.testing.assert_frame_equal(paths.transitions(table), paths.transitions(frame), check_exact=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .log import DAY_NS
-from .table_log import EVENTS, ORDER, TableLog
+from .table_log import ORDER, TableLog
 
 __all__ = ["sql_transitions", "sql_step_sankey", "sql_funnel", "linear_quantile", "median_of"]
 
@@ -56,11 +56,12 @@ def _order_statistics(log: TableLog, source: str, wanted: dict[int, list[int]]) 
                          columns=["g", "rn"]).astype("int64")
     if frame.empty:
         return {}
-    log.session.small_table("jl_wanted", frame)
+    wanted_table = log.name("wanted")
+    log.session.small_table(wanted_table, frame)
     rows = log.session.rows(f"""
         SELECT t.g, t.rn, t.v FROM (SELECT g, v, (row_number() OVER (PARTITION BY g ORDER BY v)) - 1 AS rn
                                     FROM ({source}) s) t
-        JOIN jl_wanted w ON t.g = w.g AND t.rn = w.rn""")
+        JOIN {wanted_table} w ON t.g = w.g AND t.rn = w.rn""")
     return {(int(g), int(rank)): int(v) for g, rank, v in rows}
 
 
@@ -72,19 +73,20 @@ def _days(ns: list[int]) -> list[float]:
 def _pairs(log: TableLog, collapse: bool) -> str:
     """A table of each step (a, x = stage, k = 0-based step) with the next step's stage y and the
     nanoseconds dt until it (NULL on a journey's last step); built once per log and ``collapse``."""
-    name = "jl_pairs_c" if collapse else "jl_pairs_u"
+    name = log.name("pairs_c" if collapse else "pairs_u")
     if name in log.made:
         return name
     s = log.session
     if collapse:  # a step starts where the stage differs from the previous event's
-        s.table("jl_steps_c", f"""
+        steps = log.name("steps_c")
+        s.table(steps, f"""
             SELECT a, ts, code, i FROM (
-              SELECT a, ts, code, row_number() OVER w AS i, lag(code) OVER w AS prev FROM {EVENTS}
+              SELECT a, ts, code, row_number() OVER w AS i, lag(code) OVER w AS prev FROM {log.events}
               WINDOW w AS (PARTITION BY a ORDER BY {ORDER})) t
             WHERE prev IS NULL OR prev <> code""")
-        source, order = "jl_steps_c", "i"
+        source, order = steps, "i"
     else:
-        source, order = EVENTS, ORDER
+        source, order = log.events, ORDER
     s.table(name, f"""
         SELECT a, code AS x, lead(code) OVER w AS y, (lead(ts) OVER w) - ts AS dt, (row_number() OVER w) - 1 AS k
         FROM {source} WINDOW w AS (PARTITION BY a ORDER BY {order})""")
@@ -149,18 +151,19 @@ def sql_funnel(log: TableLog) -> pd.DataFrame:
         return funnel_frame(lc, 0, [], [], [], log.note)
     linear = linear_stages(lc)
     s = log.session
-    if "jl_first" not in log.made:  # per journey: its first touchpoint and its first entry of each linear stage
+    first = log.name("first")
+    if first not in log.made:  # per journey: its first touchpoint and its first entry of each linear stage
         firsts = ", ".join(f"min(CASE WHEN code = {p} THEN ts END) AS f{p}" for p in linear)
-        s.table("jl_first", f"SELECT a, min(ts) AS began, {firsts} FROM {EVENTS} GROUP BY a")
-        log.made.add("jl_first")
+        s.table(first, f"SELECT a, min(ts) AS began, {firsts} FROM {log.events} GROUP BY a")
+        log.made.add(first)
     reached = [f"sum(CASE WHEN f{p} IS NOT NULL THEN 1 ELSE 0 END)" for p in linear]
     in_order, conditions = [], []
     for i, p in enumerate(linear):  # in order: every earlier linear stage entered, at no later time
         conditions.append(f"f{p} IS NOT NULL" + (f" AND f{p} >= f{linear[i - 1]}" if i else ""))
         in_order.append(f"sum(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)")
-    row = s.rows(f"SELECT {', '.join(reached + in_order)} FROM jl_first")[0]
+    row = s.rows(f"SELECT {', '.join(reached + in_order)} FROM {first}")[0]
     hits, oks = [int(v or 0) for v in row[:len(linear)]], [int(v or 0) for v in row[len(linear):]]
-    source = " UNION ALL ".join(f"SELECT {p} AS g, f{p} - began AS v FROM jl_first WHERE f{p} IS NOT NULL"
+    source = " UNION ALL ".join(f"SELECT {p} AS g, f{p} - began AS v FROM {first} WHERE f{p} IS NOT NULL"
                                 for p in linear)
     found = _order_statistics(log, source, {p: _median_positions(h) for p, h in zip(linear, hits) if h})
     medians = [median_of(_days([found[p, r] for r in _median_positions(h)]), h) if h else np.nan

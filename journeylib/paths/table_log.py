@@ -23,6 +23,7 @@ alike (UTF-8 bytes), so the three engines give one order.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
@@ -42,7 +43,7 @@ __all__ = ["TableLog", "DuckDBSession", "SparkSession", "spark_session", "ORDER"
 
 #: The library's order within a journey, in SQL over the events view.
 ORDER = "ts, ev IS NULL, ev, f, r"
-EVENTS = "jl_events"
+_LOGS = itertools.count()  # each log names its views apart: logs may share one Spark session
 
 
 def quote(text: str) -> str:
@@ -218,9 +219,12 @@ class TableLog:
     def __init__(self, session: Any, files: list[Path], lifecycle: Lifecycle, cutoff: int | None,
                  start_ns: int | None, end_ns: int | None, filters: dict):
         self.session, self.lifecycle, self.cutoff, self.filters = session, lifecycle, cutoff, filters
+        self.prefix = f"jl{next(_LOGS)}_"
+        self.events = self.name("events")
         self.made: set[str] = set()
         self._log: EventLog | None = None
-        columns = session.read_parquet("jl_raw", files)
+        raw, coded = self.name("raw"), self.name("coded")
+        columns = session.read_parquet(raw, files)
         missing = [c for c in (ACCOUNT_ID, TIMESTAMP, STAGE) if c not in columns]
         if missing:
             raise ParameterError(f"{files[0]} lacks column(s) {missing}; the {session.engine} engine reads validated "
@@ -229,14 +233,14 @@ class TableLog:
         position = {s: i for i, s in enumerate(lifecycle.ids)}
         code = "CASE stage_text " + " ".join(f"WHEN {quote(k)} THEN {position[v]}" for k, v in names.items()) + " END"
         event = f"CAST({EVENT_ID} AS STRING)" if EVENT_ID in columns else "CAST(NULL AS STRING)"
-        session.view("jl_coded", f"""
+        session.view(coded, f"""
             SELECT a, ts, stage_text, {code} AS code, ev, f, r FROM (
               SELECT CAST({ACCOUNT_ID} AS STRING) AS a, {session.timestamp_ns(TIMESTAMP, columns[TIMESTAMP])} AS ts,
-                     CAST({STAGE} AS STRING) AS stage_text, {event} AS ev, _f AS f, _r AS r FROM jl_raw) t""")
-        bad = session.rows("""SELECT sum(CASE WHEN a IS NULL THEN 1 ELSE 0 END),
+                     CAST({STAGE} AS STRING) AS stage_text, {event} AS ev, _f AS f, _r AS r FROM {raw}) t""")
+        bad = session.rows(f"""SELECT sum(CASE WHEN a IS NULL THEN 1 ELSE 0 END),
                                      sum(CASE WHEN ts IS NULL THEN 1 ELSE 0 END),
                                      sum(CASE WHEN code IS NULL THEN 1 ELSE 0 END),
-                                     min(CASE WHEN code IS NULL THEN stage_text END) FROM jl_coded""")[0]
+                                     min(CASE WHEN code IS NULL THEN stage_text END) FROM {coded}""")[0]
         for count, what in ((bad[0], "account_id"), (bad[1], "timestamp")):
             if count:
                 raise ParameterError(f"touchpoints.{what} has {count} missing values in {files[0]}")
@@ -244,11 +248,15 @@ class TableLog:
             raise ParameterError(f"touchpoints.stage has {bad[2]} value(s) that are not stages of the lifecycle, "
                                  f"e.g. {bad[3]!r}; stages: {', '.join(lifecycle.ids)}")
         where = [f"ts {op} {ns}" for op, ns in (("<=", cutoff), (">=", start_ns), ("<=", end_ns)) if ns is not None]
-        session.view(EVENTS, "SELECT a, ts, code, ev, f, r FROM jl_coded" +
+        session.view(self.events, f"SELECT a, ts, code, ev, f, r FROM {coded}" +
                      (" WHERE " + " AND ".join(where) if where else ""))
         self.n_events, self.n_journeys = (int(v or 0) for v in
-                                          session.rows(f"SELECT count(*), count(DISTINCT a) FROM {EVENTS}")[0])
+                                          session.rows(f"SELECT count(*), count(DISTINCT a) FROM {self.events}")[0])
         self.note = "" if self.n_events else empty_note(filters)
+
+    def name(self, what: str) -> str:
+        """This log's name for one of its views or tables in the engine."""
+        return self.prefix + what
 
     @property
     def engine(self) -> str:
@@ -266,14 +274,14 @@ class TableLog:
 
     def _fetch(self) -> EventLog:
         s, n = self.session, self.n_events
-        ids = np.asarray([r[0] for r in s.rows(f"SELECT DISTINCT a FROM {EVENTS} ORDER BY a")], dtype=object)
+        ids = np.asarray([r[0] for r in s.rows(f"SELECT DISTINCT a FROM {self.events} ORDER BY a")], dtype=object)
         jcode, ts = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         stage, src = np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int64)
         at = 0
         for batch in s.batches(f"""
                 WITH journeys AS (SELECT a, (row_number() OVER (ORDER BY a)) - 1 AS j
-                                  FROM (SELECT DISTINCT a FROM {EVENTS}) d)
-                SELECT j, ts, code, r FROM {EVENTS} e JOIN journeys USING (a)
+                                  FROM (SELECT DISTINCT a FROM {self.events}) d)
+                SELECT j, ts, code, r FROM {self.events} e JOIN journeys USING (a)
                 ORDER BY a, {ORDER}"""):
             k = batch.num_rows
             for target, column in zip((jcode, ts, stage, src), batch.columns):
