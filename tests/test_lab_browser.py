@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import CHROMIUM, REPO
 
@@ -76,8 +77,28 @@ def _open_and_run(page, lab, notebook: str) -> None:
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("() => { const k = document.querySelector('.jp-Notebook-ExecutionIndicator');"
                            " return !k || !k.textContent.includes('Connecting'); }", timeout=60_000)
+    # the notebook is the current widget and its kernel session is ready and idle
+    page.wait_for_function(
+        """() => { const nb = window.jupyterapp.shell.currentWidget;
+                   const kernel = nb && nb.sessionContext && nb.sessionContext.session
+                                  && nb.sessionContext.session.kernel;
+                   return nb && nb.content && nb.sessionContext.isReady && kernel && kernel.status === 'idle'; }""",
+        timeout=60_000)
     page.wait_for_timeout(2_000)  # the kernel session attaches
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # not awaited: the command's promise settles only when every cell has run, and a run-all sent while the
+    # kernel was still attaching once ran nothing and never settled (a CI run hung on it); sent again if no
+    # cell has started within a minute
+    run_all = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+    started = """() => { const nb = window.jupyterapp.shell.currentWidget;
+                         const kernel = nb.sessionContext.session && nb.sessionContext.session.kernel;
+                         return (kernel && kernel.status === 'busy')
+                                || nb.content.widgets.some(c => c.model.type === 'code'
+                                                                && c.model.executionCount !== null); }"""
+    page.evaluate(run_all)
+    try:
+        page.wait_for_function(started, timeout=60_000)
+    except PlaywrightTimeout:
+        page.evaluate(run_all)
     # every code cell has run and the kernel is idle (read from the notebook's model: JupyterLab only renders
     # the cells in view)
     page.wait_for_function(
