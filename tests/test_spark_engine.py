@@ -103,3 +103,8 @@ def test_two_logs_on_one_session_keep_their_own_journeys(spark, sample, contract
         frame = paths.event_log(sample.touchpoints, sample.lifecycle, as_of=as_of)
         pd.testing.assert_frame_equal(paths.funnel(table), paths.funnel(frame), check_exact=True)
         pd.testing.assert_frame_equal(paths.transitions(table), paths.transitions(frame), check_exact=True)
+    # closing a log drops its views and leaves the other log's (and the session) alone
+    early.close()
+    views = {t.name for t in spark.catalog.listTables() if t.isTemporary}
+    assert not [v for v in views if v.startswith(early.prefix)] and late.events in views
+    assert paths.funnel(late)["reached"].sum() > 0

@@ -72,7 +72,8 @@ class DuckDBSession:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
 
-    def close(self) -> None:
+    def close(self, names: Any = ()) -> None:
+        """Close the connection and delete its folder (``names`` go with it)."""
         self._finalizer()
 
     def read_parquet(self, name: str, files: list[Path]) -> dict[str, str]:
@@ -143,8 +144,10 @@ class SparkSession:
         if spark is not None:
             spark_session()  # the settings, on the session given
 
-    def close(self) -> None:  # the session belongs to the caller (or to later logs): leave it running
-        pass
+    def close(self, names: Any = ()) -> None:
+        """Drop these views; the session belongs to the caller (or to other logs) and keeps running."""
+        for name in names:
+            self.spark.catalog.dropTempView(name)
 
     def stored_files(self, url: str) -> tuple[list[str], dict]:
         """The touchpoints Parquet of a URL (a file, or a contract folder's), and its contract.json ({} if none)."""
@@ -220,6 +223,7 @@ class TableLog:
                  start_ns: int | None, end_ns: int | None, filters: dict):
         self.session, self.lifecycle, self.cutoff, self.filters = session, lifecycle, cutoff, filters
         self.prefix = f"jl{next(_LOGS)}_"
+        self.named: set[str] = set()
         self.events = self.name("events")
         self.made: set[str] = set()
         self._log: EventLog | None = None
@@ -255,7 +259,8 @@ class TableLog:
         self.note = "" if self.n_events else empty_note(filters)
 
     def name(self, what: str) -> str:
-        """This log's name for one of its views or tables in the engine."""
+        """This log's name for one of its views or tables in the engine (recorded, for :meth:`close`)."""
+        self.named.add(self.prefix + what)
         return self.prefix + what
 
     @property
@@ -294,5 +299,6 @@ class TableLog:
                         filters=self.filters)
 
     def close(self) -> None:
-        """Release the engine's working files (DuckDB); a Spark session is left to its owner."""
-        self.session.close()
+        """Release what the log holds in its engine: DuckDB's working files, or its Spark views (the Spark
+        session itself is left to its owner)."""
+        self.session.close(sorted(self.named))
