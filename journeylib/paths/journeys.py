@@ -84,7 +84,9 @@ def event_log(source: "JourneyData | pd.DataFrame | str", lifecycle: Lifecycle |
 
         source = load(str(source), as_of=as_of)
     else:
-        check_choice(engine, "engine", ("auto", "pandas", "duckdb", "spark"))
+        from .parquet_log import ENGINES
+
+        check_choice(engine, "engine", ENGINES)
     return build_log(source, lifecycle, level=level, opportunities=opportunities, lookback_days=lookback_days,
                      accounts=accounts, segments=segments, segment=segment, plan=plan, start=start, end=end,
                      channel=channel, as_of=as_of)

@@ -102,9 +102,6 @@ class DuckDBSession:
     def rows(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
 
-    def frame(self, sql: str) -> pd.DataFrame:
-        return self.con.sql(sql).df()
-
     def batches(self, sql: str, size: int = 1_000_000) -> Iterator[Any]:
         yield from self.con.sql(sql).to_arrow_reader(size)
 
@@ -188,9 +185,6 @@ class SparkSession:
 
     def rows(self, sql: str) -> list[tuple]:
         return [tuple(r) for r in self.spark.sql(sql).collect()]
-
-    def frame(self, sql: str) -> pd.DataFrame:
-        return self.spark.sql(sql).toPandas()
 
     def batches(self, sql: str, size: int = 1_000_000) -> Iterator[Any]:
         yield from self.spark.sql(sql).toArrow().to_batches(size)
