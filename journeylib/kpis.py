@@ -13,22 +13,31 @@ Significance compares this month with the other period: two proportions with a
 two-sided z-test, counts with a conditional binomial (Poisson rates) test, means
 and medians with a Mann-Whitney U test on the underlying values. ``significant``
 means p < ``alpha`` (default 0.05); the flag says it in plain words.
+
+The touchpoint metrics read one small tally of the three months compared (counts by stage,
+touchpoint name and outcome; first touches), built once from the touchpoints in pandas, or
+as SQL in DuckDB or Spark for a validated contract whose touchpoints exceed memory
+(``scorecard(folder, month, engine="duckdb")``): the same counts, so the same scorecard.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import fail
+from .checks import check_choice, fail
+from .errors import ParameterError
 from .schema import ACCOUNT_ID, OUTCOME, STAGE, TIMESTAMP, TOUCHPOINT
 
-__all__ = ["scorecard", "scorecard_display", "month_window", "METRICS", "Metric"]
+__all__ = ["scorecard", "scorecard_display", "month_window", "METRICS", "Metric", "TouchpointTally",
+           "touchpoint_tally", "sql_touchpoint_tally"]
 
 
 @dataclass(frozen=True)
@@ -69,24 +78,91 @@ def _in(df: pd.DataFrame | None, col: str, start, end) -> pd.DataFrame | None:
     return df[(t >= start) & (t < end)]
 
 
-def _tp(data, start, end, names=None, stage=None, outcome=None) -> pd.DataFrame | None:
-    tp = _in(data.touchpoints, TIMESTAMP, start, end)
-    if tp is None:
+class TouchpointTally:
+    """What the touchpoint metrics read: per compared month, touchpoints counted by stage, name and
+    outcome, and the accounts first touched then; the lower-case names ever seen.
+
+    Built by :func:`touchpoint_tally` (pandas) or :func:`sql_touchpoint_tally` (DuckDB, Spark) from
+    the same definitions, so both give the same scorecard.
+    """
+
+    def __init__(self, windows: list[tuple[pd.Timestamp, pd.Timestamp]], counts: pd.DataFrame,
+                 first_touches: dict[int, int], names: set[str], has_outcome: bool):
+        self.windows, self.counts, self.first_touches = windows, counts, first_touches
+        self.names, self.has_outcome = names, has_outcome
+
+    def _window(self, start) -> int:
+        return [s for s, _ in self.windows].index(start)
+
+    def count(self, start, stage: str | None = None, names=None, outcome=None) -> int:
+        """Touchpoints in the month starting at ``start`` of that stage, lower-case name and outcome
+        (an outcome is not asked when the touchpoints have no outcome column)."""
+        c = self.counts[self.counts["w"] == self._window(start)]
+        if stage is not None:
+            c = c[c["stage"] == stage]
+        if names is not None:
+            c = c[c["name"].isin(names)]
+        if outcome is not None and self.has_outcome:
+            c = c[c["outcome"].isin(outcome)]
+        return int(c["n"].sum())
+
+    def reached(self, start) -> int:
+        """Accounts whose first touchpoint falls in the month starting at ``start``."""
+        return int(self.first_touches.get(self._window(start), 0))
+
+
+def _tally_frame(w, stage, name, outcome, n) -> pd.DataFrame:
+    return pd.DataFrame({"w": np.asarray(w, dtype=np.int64), "stage": pd.Series(stage, dtype=object),
+                         "name": pd.Series(name, dtype=object), "outcome": pd.Series(outcome, dtype=object),
+                         "n": np.asarray(n, dtype=np.int64)})
+
+
+def _lower_names(raw) -> dict:
+    """Each distinct touchpoint name and its lower case (Python's, as the metrics' names are)."""
+    return {v: str(v).lower() for v in raw if v is not None and not pd.isna(v)}
+
+
+def touchpoint_tally(touchpoints: pd.DataFrame | None, windows: list) -> TouchpointTally | None:
+    """The :class:`TouchpointTally` of a touchpoints frame for the months ``windows`` ([start, end) in UTC)."""
+    if touchpoints is None:
         return None
-    mask = pd.Series(True, index=tp.index)
-    if names is not None:
-        mask &= tp[TOUCHPOINT].str.lower().isin(names)
-    if stage is not None:
-        mask &= tp[STAGE].astype(str) == stage
-    if outcome is not None and OUTCOME in tp:
-        mask &= tp[OUTCOME].isin(outcome)
-    return tp[mask]
+    ts = touchpoints[TIMESTAMP]
+    w = np.full(len(touchpoints), -1, dtype=np.int64)
+    for i, (start, end) in enumerate(windows):
+        w[((ts >= start) & (ts < end)).to_numpy()] = i
+    sel = touchpoints[w >= 0]
+    has_name = TOUCHPOINT in touchpoints
+    lower = _lower_names(pd.unique(touchpoints[TOUCHPOINT].dropna())) if has_name else {}
+    has_outcome = OUTCOME in touchpoints
+    in_months = pd.DataFrame({
+        "w": w[w >= 0], "stage": sel[STAGE].astype(str).to_numpy(dtype=object),
+        "name": sel[TOUCHPOINT].map(lower).to_numpy(dtype=object) if has_name else None,
+        "outcome": sel[OUTCOME].to_numpy(dtype=object) if has_outcome else None})
+    counts = in_months.groupby(["w", "stage", "name", "outcome"], dropna=False).size()
+    counts = _tally_frame(*(counts.index.get_level_values(i) for i in range(4)), counts.to_numpy())
+    first = touchpoints.groupby(ACCOUNT_ID, observed=True)[TIMESTAMP].min()
+    first_touches = {i: int(((first >= s) & (first < e)).sum()) for i, (s, e) in enumerate(windows)}
+    return TouchpointTally(windows, counts, first_touches, set(lower.values()), has_outcome)
 
 
-def _has_touchpoint(data, names) -> bool:
-    # the distinct names first: lower-casing every row for each metric was most of the scorecard's time
-    distinct = pd.Series(pd.unique(data.touchpoints[TOUCHPOINT].dropna())).astype(str).str.lower()
-    return bool(distinct.isin(names).any())
+def sql_touchpoint_tally(log: Any, windows: list) -> TouchpointTally:
+    """The :class:`TouchpointTally` of a :class:`~journeylib.data.engines.TouchpointTable` (or a paths
+    ``TableLog``), counted in its engine (only the counts and the distinct names reach Python)."""
+    bounds = [(int(s.value), int(e.value)) for s, e in windows]
+    which = "CASE " + " ".join(f"WHEN ts >= {s} AND ts < {e} THEN {i}" for i, (s, e) in enumerate(bounds)) + " END"
+    rows = log.session.rows(f"""
+        SELECT w, code, tp, oc, count(*) FROM (SELECT {which} AS w, code, tp, oc FROM {log.events}) t
+        WHERE w IS NOT NULL GROUP BY w, code, tp, oc""")
+    lower = _lower_names(r[0] for r in log.session.rows(f"SELECT DISTINCT tp FROM {log.events}"))
+    ids = log.lifecycle.ids
+    counts = _tally_frame([r[0] for r in rows], [ids[int(r[1])] for r in rows], [lower.get(r[2]) for r in rows],
+                          [r[3] for r in rows], [r[4] for r in rows])
+    counts = counts.groupby(["w", "stage", "name", "outcome"], dropna=False, as_index=False)["n"].sum()
+    first = log.session.rows(f"""
+        SELECT w, count(*) FROM (SELECT {which} AS w FROM (SELECT a, min(ts) AS ts FROM {log.events} GROUP BY a) f) t
+        WHERE w IS NOT NULL GROUP BY w""")
+    return TouchpointTally(windows, counts, {int(w): int(n) for w, n in first}, set(lower.values()),
+                           log.has_column(OUTCOME))
 
 
 def _count(n: int | None) -> _Value:
@@ -108,22 +184,21 @@ def _sample(values, how: str = "median") -> _Value:
 # ---------------------------------------------------------------------------- metrics
 def _stage_touchpoints(stage):
     def compute(data, start, end):
-        if stage not in data.lifecycle.ids:
+        if stage not in data.lifecycle.ids or data.tally is None:
             return _Value(None)
-        return _count(len(_tp(data, start, end, stage=stage)))
+        return _count(data.tally.count(start, stage=stage))
     return compute
 
 
 def _new_accounts_reached(data, start, end):
-    first = data.touchpoints.groupby(ACCOUNT_ID, observed=True)[TIMESTAMP].min()
-    return _count(int(((first >= start) & (first < end)).sum()))
+    return _Value(None) if data.tally is None else _count(data.tally.reached(start))
 
 
 def _touchpoint_count(names, outcome=None):
     def compute(data, start, end):
-        if not _has_touchpoint(data, names):
+        if data.tally is None or not data.tally.names & names:
             return _Value(None)
-        return _count(len(_tp(data, start, end, names=names, outcome=outcome)))
+        return _count(data.tally.count(start, names=names, outcome=outcome))
     return compute
 
 
@@ -360,17 +435,32 @@ def _flag(name: str, this: _Value, other: _Value, p: float | None, alpha: float,
     return f"significantly {'higher' if direction == 'up' else 'lower'} than {label} ({'good' if good else 'watch'})"
 
 
-def scorecard(data, month: str, alpha: float = 0.05, metrics: list[Metric] | None = None) -> pd.DataFrame:
+def scorecard(data, month: str, alpha: float = 0.05, metrics: list[Metric] | None = None, *,
+              engine: str = "auto", lifecycle: Any = None) -> pd.DataFrame:
     """The stage scorecard of ``month``.
 
     Parameters
     ----------
-    data : JourneyData
-        Loaded data; nothing after its as_of is in it.
+    data : JourneyData or path
+        Loaded data (nothing after its as_of is in it), or a validated contract folder
+        (``reports/YYYY-MM/contract``) or Parquet touchpoints, counted by ``engine``.
     month : str
         ``YYYY-MM``; compared with the month before and the same month a year before.
     alpha : float
         Significance level of the plain-words flags.
+    metrics : list of Metric, optional
+        Default :data:`METRICS`. A metric's ``compute(data, start, end)`` gets the data, and
+        ``data.tally``, the :class:`TouchpointTally` of the three months.
+    engine : {"auto", "pandas", "duckdb", "spark"}, default "auto"
+        For a path: ``"duckdb"`` or ``"spark"`` count the touchpoints in that engine (the data
+        may exceed memory) and read the contract's other tables with pandas; Parquet
+        touchpoints that are not a contract give the touchpoint metrics only (no other
+        tables), and so does a Spark URL. ``"pandas"`` loads the data; ``"auto"`` picks DuckDB
+        for touchpoints over 1 GB on disk. The metrics are the same in every engine. With an
+        engine, ``data.touchpoints`` is ``None`` in a metric's ``compute``: use ``data.tally``.
+    lifecycle : Lifecycle, dict or path, optional
+        The stages of Parquet touchpoints that are not a validated contract (a contract and a
+        JourneyData carry their own).
 
     Returns
     -------
@@ -380,11 +470,27 @@ def scorecard(data, month: str, alpha: float = 0.05, metrics: list[Metric] | Non
     flag_vs_last_month, flag_vs_last_year. Values are ``None`` where the data do not
     allow the metric ("no data"). Stages of a company's own lifecycle without
     metrics here are simply absent.
+
+    Examples
+    --------
+    >>> card = scorecard(data, "2026-10")  # doctest: +SKIP
+    >>> big = scorecard("reports/2026-10/contract", "2026-10", engine="duckdb")  # doctest: +SKIP
     """
     start, end = month_window(month)
     period = pd.Period(month, freq="M")
     prev_start, prev_end = month_window(str(period - 1))
     ly_start, ly_end = month_window(str(period - 12))
+    windows = [(start, end), (prev_start, prev_end), (ly_start, ly_end)]
+    if isinstance(data, (str, Path)):
+        data = _engine_inputs(data, windows, engine, lifecycle)
+    else:
+        from .data.engines import ENGINES
+
+        check_choice(engine, "engine", ENGINES)
+        if lifecycle is not None:
+            raise ParameterError("lifecycle is for Parquet touchpoints that are not a contract; a JourneyData "
+                                 "carries its own")
+        data = _Inputs(data, touchpoint_tally(data.touchpoints, windows))
     rows = []
     order = {s: i for i, s in enumerate(data.lifecycle.ids)}
     for m in metrics or METRICS:
@@ -408,6 +514,38 @@ def scorecard(data, month: str, alpha: float = 0.05, metrics: list[Metric] | Non
     if not out.empty:
         out = out.sort_values("stage", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return out
+
+
+class _Inputs:
+    """The data as the metrics see it: the JourneyData's tables and lifecycle, and ``tally``."""
+
+    def __init__(self, data: Any, tally: TouchpointTally | None):
+        self._data, self.tally = data, tally
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._data, name)
+
+
+def _engine_inputs(source: "str | Path", windows: list, engine: str, lifecycle: Any) -> _Inputs:
+    """A path's inputs: the touchpoints counted by the chosen engine, the contract's other tables."""
+    from .data.contract import read_contract
+    from .data.engines import choose_engine, open_touchpoints
+    from .schema import TABLES
+
+    chosen = choose_engine(source, engine)
+    if chosen == "pandas":
+        from .data import load
+
+        data = load(str(source))
+        return _Inputs(data, touchpoint_tally(data.touchpoints, windows))
+    touchpoints = open_touchpoints(source, lifecycle, engine=chosen)
+    try:
+        tally = sql_touchpoint_tally(touchpoints, windows)
+    finally:
+        touchpoints.close()
+    if "://" not in str(source) and (Path(source) / "contract.json").is_file():
+        return _Inputs(read_contract(source, tables=[n for n in TABLES if n != "touchpoints"]), tally)
+    return _Inputs(SimpleNamespace(lifecycle=touchpoints.lifecycle, **{n: None for n in TABLES}), tally)
 
 
 def _fmt(value, unit: str) -> str:

@@ -22,8 +22,9 @@ def same_log(a, b) -> None:
 
 
 def same_sql_analyses(table_log, pandas_log, *, threshold: float = 0.01) -> None:
-    """Transitions (both step kinds), the step Sankey and the funnel computed in the engine equal the
-    array code's frames exactly (quantiles and shares included: check_exact)."""
+    """Transitions (both step kinds), the step Sankey, the funnel and the journeys (both step kinds, a
+    long and a short re-entry gap) computed in the engine equal the array code's frames exactly
+    (quantiles and shares included: check_exact)."""
     for collapse in (False, True):
         pd.testing.assert_frame_equal(paths.transitions(table_log, collapse=collapse),
                                       paths.transitions(pandas_log, collapse=collapse), check_exact=True,
@@ -33,6 +34,12 @@ def same_sql_analyses(table_log, pandas_log, *, threshold: float = 0.01) -> None
                                       paths.step_sankey(pandas_log, threshold=threshold, collapse=collapse),
                                       check_exact=True, obj=f"step_sankey(collapse={collapse})")
     pd.testing.assert_frame_equal(paths.funnel(table_log), paths.funnel(pandas_log), check_exact=True, obj="funnel")
+    for collapse in (True, False):
+        for reentry_days in (270, 0.1):
+            pd.testing.assert_frame_equal(
+                paths.journeys(table_log, collapse=collapse, reentry_days=reentry_days),
+                paths.journeys(pandas_log, collapse=collapse, reentry_days=reentry_days), check_exact=True,
+                obj=f"journeys(collapse={collapse}, reentry_days={reentry_days})")
 
 
 @st.composite

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from journeylib import paths
 from journeylib.data.contract import write_contract
 from journeylib.errors import ParameterError, SourceError
-from journeylib.paths import parquet_log
+from journeylib.data import engines
 from journeylib.paths.parquet_log import choose_engine, parquet_event_log
 from journeylib.paths.table_log import TableLog
 from journeylib.paths.sql_paths import linear_quantile, median_of
@@ -32,6 +32,13 @@ def test_the_sample_gives_the_same_journeys_transitions_sankey_and_funnel(sample
     assert table.n_journeys == frame.n_journeys > 1000 and table.n_events == len(frame.ts)
     same_sql_analyses(table, frame)  # in DuckDB, before any array was fetched
     assert table._log is None
+    tables = {"opportunities": sample.opportunities, "subscriptions": sample.subscriptions}
+    in_duckdb = paths.journeys(table, reentry_days=30, **tables)
+    pd.testing.assert_frame_equal(in_duckdb, paths.journeys(frame, reentry_days=30, **tables), check_exact=True)
+    assert table._log is None
+    # the sample moves back and re-enters: the flags are exercised, not all zero
+    assert in_duckdb["has_backward"].mean() > 0.2 and in_duckdb["has_reentry"].mean() > 0.05
+    assert set(in_duckdb["outcome"]) >= {"won", "lost", "churned"}
     duck = table.event_log()
     same_log(duck, frame)
     for analysis in (paths.transitions, paths.step_sankey, paths.funnel, paths.journeys, paths.variants,
@@ -87,7 +94,7 @@ def test_bad_parquet_is_named(tmp_path):
 
 def test_auto_picks_duckdb_by_size(contract, sample, monkeypatch):
     assert choose_engine(str(contract)) == "pandas" and choose_engine(sample) == "pandas"
-    monkeypatch.setattr(parquet_log, "AUTO_DUCKDB_BYTES", 1000)  # the sample's touchpoints are ~2 MB
+    monkeypatch.setattr(engines, "AUTO_DUCKDB_BYTES", 1000)  # the sample's touchpoints are ~2 MB
     assert choose_engine(str(contract)) == "duckdb"
     assert choose_engine(str(contract), "pandas") == "pandas"
     assert choose_engine(str(contract), "spark") == "spark"

@@ -1,7 +1,9 @@
-"""The Spark engine (PySpark on local[2]): the same journeys, transitions, step Sankey and funnel as pandas.
+"""The Spark engine (PySpark on local[2]): the same journeys, transitions, step Sankey, funnel and scorecard
+as pandas.
 
-Transitions, the step Sankey and the funnel run as Spark SQL (the same SQL text as DuckDB's);
-the log's arrays are fetched from Spark for the other analyses. Results must equal the pandas
+Journeys, transitions, the step Sankey, the funnel and the scorecard's touchpoint counts run as
+Spark SQL (the same SQL text as DuckDB's); the log's arrays are fetched from Spark for the other
+analyses. Results must equal the pandas
 engine's exactly, on the sample and on hypothesis-generated logs. Spark needs Java 17+
 (``.ci/run`` installs Debian's JRE when it is missing); without it these tests are skipped.
 """
@@ -14,7 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from journeylib import paths
+from journeylib import kpis, paths
 from journeylib.data.contract import write_contract
 from journeylib.errors import ParameterError, SourceError
 from journeylib.paths.parquet_log import table_log
@@ -91,6 +93,18 @@ def test_a_contract_at_a_url_is_read_with_its_metadata(spark, contract, sample, 
         paths.event_log((tmp_path / "nowhere").as_uri(), LC, engine="spark")
     with pytest.raises(ParameterError, match="is a URL: engine='spark' reads shared storage"):
         paths.event_log(contract.resolve().as_uri(), engine="duckdb")
+    # the scorecard of a URL: the touchpoint metrics counted in Spark; the other tables are not read
+    card = kpis.scorecard(contract.resolve().as_uri(), "2026-10", engine="spark")
+    expected = kpis.scorecard(sample, "2026-10")
+    touch = card["value"].notna()
+    assert touch.sum() == 6
+    pd.testing.assert_frame_equal(card[touch], expected[touch], check_exact=True)
+
+
+def test_the_scorecard_counted_in_spark_equals_pandas(spark, sample, contract):
+    for month in ("2026-10", "2025-07"):
+        pd.testing.assert_frame_equal(kpis.scorecard(contract, month, engine="spark"),
+                                      kpis.scorecard(sample, month), check_exact=True)
 
 
 def test_two_logs_on_one_session_keep_their_own_journeys(spark, sample, contract):

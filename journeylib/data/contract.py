@@ -112,7 +112,7 @@ def write_contract(data: JourneyData, folder: "str | Path", *, include_pii: bool
     return folder
 
 
-def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
+def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | None" = None) -> JourneyData:
     """Read a contract folder back as the JourneyData it was written from.
 
     Parameters
@@ -121,6 +121,9 @@ def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
         A folder written by :func:`write_contract`.
     as_of : date-like, optional
         At or before the contract's as_of (the data as known then); default: the contract's.
+    tables : list of str, optional
+        Read only these tables (the others are ``None``, as a table the source lacks), e.g. all
+        but the touchpoints when an engine reads those; default: every table.
 
     Returns
     -------
@@ -137,10 +140,14 @@ def read_contract(folder: "str | Path", as_of: Any = None) -> JourneyData:
         raise SourceError(f"{folder / CONTRACT_FILE}: format {meta.get('format')!r} is not {FORMAT!r}; load the "
                           "original source again (journey review writes a new contract)")
     lifecycle = load_lifecycle(meta["lifecycle"])
-    tables: dict[str, pd.DataFrame | None] = {}
+    if tables is not None:
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise ParameterError(f"tables {unknown} are not contract tables; tables: {', '.join(TABLES)}")
+    wanted, tables = tables, {}
     for name in TABLES:
         path = folder / f"{name}.parquet"
-        if name not in meta["rows"]:
+        if name not in meta["rows"] or (wanted is not None and name not in wanted):
             tables[name] = None
             continue
         if not path.is_file():

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_date
+from ..errors import ParameterError
 
-__all__ = ["parse_times", "as_of_cutoff", "day_start", "date_order_conflict"]
+__all__ = ["parse_times", "as_of_cutoff", "day_start", "date_order_conflict", "date_order_parts", "cutoff_ns",
+           "window_ns"]
 
 # An offset follows a time of day (a date's "-01" is no offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -57,14 +59,20 @@ def date_order_conflict(values: pd.Series, dayfirst: bool) -> np.ndarray:
     ``dayfirst``), so a day-first column loaded without ``dayfirst`` mixes two orders silently:
     these are the values that took the wrong one. Empty when the column shows one order.
     """
+    ambiguous, other_order = date_order_parts(values, dayfirst)
+    return ambiguous if other_order else np.zeros(len(values), dtype=bool)
+
+
+def date_order_parts(values: pd.Series, dayfirst: bool) -> tuple[np.ndarray, bool]:
+    """The ambiguous slash dates of ``values``, and whether any of them can only be read the other way
+    (:func:`date_order_conflict` of a column read in parts is the parts' ambiguous dates when any part
+    has such a date)."""
     text = values.astype("string")
     parts = text.str.extract(_SLASH_DATE)
     first, second = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
     ambiguous = ((first <= 12) & (second <= 12) & (first != second)).fillna(False).to_numpy(dtype=bool)
     other_order = ((second > 12) if dayfirst else (first > 12)).fillna(False)
-    if not other_order.any():
-        return np.zeros(len(values), dtype=bool)
-    return ambiguous
+    return ambiguous, bool(other_order.any())
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
@@ -214,3 +222,19 @@ def as_of_cutoff(as_of: Any, tz: str = "UTC", *, name: str = "as_of") -> pd.Time
         return ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
     next_midnight = (ts + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
     return next_midnight.tz_convert("UTC") - pd.Timedelta(1, "ns")
+
+
+def cutoff_ns(as_of: Any, tz: str = "UTC") -> int | None:
+    """:func:`~journeylib.data.timeparse.as_of_cutoff` as int64 UTC nanoseconds (None for None)."""
+    return None if as_of is None else int(as_of_cutoff(as_of, tz).value)
+
+
+def window_ns(as_of: Any, start: Any, end: Any, tz: str = "UTC") -> tuple[int | None, int | None, int | None]:
+    """The as_of cut-off, the start of ``start``'s day and the end of ``end``'s day, as UTC nanoseconds
+    (None where not given); an end before the start is a ParameterError."""
+    cutoff = cutoff_ns(as_of, tz)
+    start_ns = None if start is None else int(day_start(start, tz).value)
+    end_ns = None if end is None else int(as_of_cutoff(end, tz, name="end").value)  # a date: its end, as for as_of
+    if start_ns is not None and end_ns is not None and end_ns < start_ns:
+        raise ParameterError(f"end {end!r} is before start {start!r}")
+    return cutoff, start_ns, end_ns

@@ -230,47 +230,72 @@ def journeys(log: "EventLog | JourneyData", *, collapse: bool = True, reentry_da
     """
     collapse = check_bool(collapse, "collapse")
     reentry_days = check_days(reentry_days, "reentry_days")
+    if isinstance(log, TableLog):
+        from .sql_paths import sql_journey_columns
+
+        ids, columns, entered = sql_journey_columns(log, collapse, reentry_days)
+        return journeys_frame(log, ids, ids, None, columns, entered, opportunities, subscriptions)
     log = as_log(log)
+    columns, entered = _journey_columns(log, collapse, reentry_days)
+    return journeys_frame(log, log.ids, log.journey_account, log.extra, columns, entered, opportunities,
+                          subscriptions)
+
+
+def _journey_columns(log: EventLog, collapse: bool, reentry_days: float) -> tuple[dict, dict]:
+    """The per-journey columns of :func:`journeys` from the log's arrays (stage codes, nanoseconds) and
+    each stage's first-entry time (int64's minimum when never)."""
     lc = log.lifecycle
     st = steps_of(log, collapse)
     backward, reentry, first_entry = _flags(log, st, reentry_days)
     J = log.n_journeys
+    never = np.iinfo(np.int64).min
+    entered = {}
+    for s in lc.ids:
+        col = np.full(J, never, dtype=np.int64)
+        hit = np.flatnonzero(first_entry & (st.stage == lc.order[s]))
+        col[st.jcode[hit]] = st.ts[hit]
+        entered[s] = col
+    if not J:
+        return {}, entered
     ev_start = log.starts()
-    out: dict[str, Any] = {"journey_id": log.ids, ACCOUNT_ID: log.journey_account}
-    if log.extra is not None:
-        for col in log.extra.columns:
-            out[col] = log.extra[col].to_numpy()
-    if J:
-        first_i, last_i = st.offsets[:-1], st.offsets[1:] - 1
-        lin = _linear_rank(lc)[st.stage]
-        big = len(lc.ids) + 2
-        running = _segmented_max(lin, st.jcode, big)
-        top = running[last_i]
-        # first step at the furthest linear stage
-        at_top = np.flatnonzero((lin == top[st.jcode]) & (lin > 0) & first_entry)
-        furthest_at = np.full(J, np.iinfo(np.int64).min, dtype=np.int64)
-        furthest_at[st.jcode[at_top]] = st.ts[at_top]
+    first_i, last_i = st.offsets[:-1], st.offsets[1:] - 1
+    top = _segmented_max(_linear_rank(lc)[st.stage], st.jcode, len(lc.ids) + 2)[last_i]
+    columns = dict(started=log.ts[ev_start[:-1]], ended=log.ts[ev_start[1:] - 1],
+                   events=np.diff(ev_start).astype(np.int64), steps=np.diff(st.offsets).astype(np.int64),
+                   path=_join_paths(st.stage, st.offsets, lc), first=st.stage[first_i], last=st.stage[last_i],
+                   top=top, backward_moves=np.bincount(st.jcode, weights=backward, minlength=J).astype(np.int64),
+                   reentries=np.bincount(st.jcode, weights=reentry, minlength=J).astype(np.int64))
+    return columns, entered
+
+
+def journeys_frame(log: "EventLog | TableLog", ids: np.ndarray, accounts: np.ndarray, extra: pd.DataFrame | None,
+                   columns: dict, entered: dict, opportunities: pd.DataFrame | None,
+                   subscriptions: pd.DataFrame | None) -> pd.DataFrame:
+    """The frame of :func:`journeys` from its per-journey columns (stage codes, nanoseconds, ``top``: the
+    furthest linear rank; empty when there is no journey) and each stage's first entry (int64's minimum
+    when never); shared by the engines (:mod:`.sql_paths`)."""
+    lc = log.lifecycle
+    out: dict[str, Any] = {"journey_id": ids, ACCOUNT_ID: accounts}
+    if extra is not None:
+        for col in extra.columns:
+            out[col] = extra[col].to_numpy()
+    if len(ids):
+        # the furthest linear stage, and when the journey first entered it
         rank_to_stage = {s.order + 1: s.order for s in lc.stages if not s.recurring}
-        furthest_code = np.array([rank_to_stage.get(int(r), -1) for r in range(big)])[top]
+        furthest = np.array([rank_to_stage.get(r, -1) for r in range(len(lc.ids) + 2)])[columns["top"]]
+        furthest_at = np.full(len(ids), np.iinfo(np.int64).min, dtype=np.int64)
+        for code, stage in enumerate(lc.ids):
+            furthest_at[furthest == code] = entered[stage][furthest == code]
         out.update(
-            started_at=_utc(log.ts[ev_start[:-1]]), ended_at=_utc(log.ts[ev_start[1:] - 1]),
-            events=np.diff(ev_start).astype(np.int64), steps=np.diff(st.offsets).astype(np.int64),
-            path=_join_paths(st.stage, st.offsets, lc),
-            first_stage=_stage_cat(st.stage[first_i], lc), last_stage=_stage_cat(st.stage[last_i], lc),
-            furthest_stage=_stage_cat(furthest_code, lc),
-            furthest_at=pd.to_datetime(np.where(furthest_at == np.iinfo(np.int64).min, np.iinfo(np.int64).min,
-                                                furthest_at).astype("datetime64[ns]"), utc=True),
-            backward_moves=np.bincount(st.jcode, weights=backward, minlength=J).astype(np.int64),
-            reentries=np.bincount(st.jcode, weights=reentry, minlength=J).astype(np.int64),
-        )
-        out["has_backward"] = out["backward_moves"] > 0
-        out["has_reentry"] = out["reentries"] > 0
-    frame = pd.DataFrame(out) if J else _journeysempty_result(lc, log)
-    if J:
-        order = ["journey_id", ACCOUNT_ID, *([] if log.extra is None else list(log.extra.columns)), "started_at",
-                 "ended_at", "events", "steps", "path", "first_stage", "last_stage", "furthest_stage", "furthest_at",
-                 "backward_moves", "has_backward", "reentries", "has_reentry"]
-        frame = frame[order]
+            started_at=_utc(columns["started"]), ended_at=_utc(columns["ended"]), events=columns["events"],
+            steps=columns["steps"], path=columns["path"], first_stage=_stage_cat(columns["first"], lc),
+            last_stage=_stage_cat(columns["last"], lc), furthest_stage=_stage_cat(furthest, lc),
+            furthest_at=_utc_or_nat(furthest_at), backward_moves=columns["backward_moves"],
+            has_backward=columns["backward_moves"] > 0, reentries=columns["reentries"],
+            has_reentry=columns["reentries"] > 0)
+        frame = pd.DataFrame(out)
+    else:
+        frame = _journeysempty_result(lc, log, extra)
     opportunities, subscriptions = log.table("opportunities", opportunities), log.table("subscriptions", subscriptions)
     if log.level != "opportunity" and (opportunities is not None or subscriptions is not None):
         from .compare import account_outcomes
@@ -279,18 +304,20 @@ def journeys(log: "EventLog | JourneyData", *, collapse: bool = True, reentry_da
         frame["outcome"] = (frame[ACCOUNT_ID].map(outcomes.set_index(ACCOUNT_ID)["outcome"])
                             .fillna("none").astype(object))
     for s in lc.ids:
-        col = np.full(J, np.iinfo(np.int64).min, dtype=np.int64)
-        hit = np.flatnonzero(first_entry & (st.stage == lc.order[s]))
-        col[st.jcode[hit]] = st.ts[hit]
-        frame[f"entered_{s}"] = pd.to_datetime(col.astype("datetime64[ns]"), utc=True)
+        frame[f"entered_{s}"] = _utc_or_nat(entered[s])
     frame.attrs["note"] = log.note
     return frame
 
 
-def _journeysempty_result(lc: Lifecycle, log: EventLog) -> pd.DataFrame:
+def _utc_or_nat(ns: np.ndarray) -> pd.DatetimeIndex:
+    """UTC times of nanoseconds, NaT where int64's minimum marks none."""
+    return pd.to_datetime(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), utc=True)
+
+
+def _journeysempty_result(lc: Lifecycle, log: "EventLog | TableLog", extra: pd.DataFrame | None) -> pd.DataFrame:
     cols: dict[str, Any] = {"journey_id": object, ACCOUNT_ID: object}
-    if log.extra is not None:
-        cols.update({c: log.extra[c].dtype for c in log.extra.columns})
+    if extra is not None:
+        cols.update({c: extra[c].dtype for c in extra.columns})
     cols.update({"started_at": "datetime64[ns, UTC]", "ended_at": "datetime64[ns, UTC]", "events": "int64",
                  "steps": "int64", "path": object, "first_stage": lc.dtype, "last_stage": lc.dtype,
                  "furthest_stage": lc.dtype, "furthest_at": "datetime64[ns, UTC]", "backward_moves": "int64",

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ..checks import check_choice, check_days, check_names
 from ..data import JourneyData
-from ..data.timeparse import as_of_cutoff, day_start
+from ..data.timeparse import as_of_cutoff, cutoff_ns, window_ns
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, EVENT_ID, OPPORTUNITY_ID, STAGE, TIMESTAMP
 from ..stages import Lifecycle, load_lifecycle
@@ -107,22 +107,6 @@ def _check_known(values: list[str] | None, known: list[str], name: str) -> None:
         raise ParameterError(
             f"{name} {unknown[0]!r} occurs nowhere in the data{did_you_mean(unknown[0], known)}; "
             f"known values: {shown or '(none)'}")
-
-
-def cutoff_ns(as_of: Any, tz: str = "UTC") -> int | None:
-    """:func:`~journeylib.data.timeparse.as_of_cutoff` as int64 UTC nanoseconds (None for None)."""
-    return None if as_of is None else int(as_of_cutoff(as_of, tz).value)
-
-
-def window_ns(as_of: Any, start: Any, end: Any, tz: str = "UTC") -> tuple[int | None, int | None, int | None]:
-    """The as_of cut-off, the start of ``start``'s day and the end of ``end``'s day, as UTC nanoseconds
-    (None where not given); an end before the start is a ParameterError."""
-    cutoff = cutoff_ns(as_of, tz)
-    start_ns = None if start is None else int(day_start(start, tz).value)
-    end_ns = None if end is None else int(as_of_cutoff(end, tz, name="end").value)  # a date: its end, as for as_of
-    if start_ns is not None and end_ns is not None and end_ns < start_ns:
-        raise ParameterError(f"end {end!r} is before start {start!r}")
-    return cutoff, start_ns, end_ns
 
 
 def segment_map(segments: Any, accounts: pd.DataFrame | None) -> pd.Series | None:

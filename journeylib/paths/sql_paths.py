@@ -1,11 +1,12 @@
-"""Transitions, the step Sankey and the funnel as SQL in the log's engine (DuckDB or Spark).
+"""Journeys, transitions, the step Sankey and the funnel as SQL in the log's engine (DuckDB or Spark).
 
-:func:`~journeylib.paths.transitions`, :func:`~journeylib.paths.step_sankey` and
-:func:`~journeylib.paths.funnel` call these for a :class:`~.table_log.TableLog`. The engine
-orders each journey's events (window functions), forms the steps and the pairs of consecutive
-steps, and aggregates them; Python receives only the small tables (one row per move, per
-Sankey link, per stage) and builds the same frames as the array code, through the same
-functions (``transitions_frame``, ``links_frame``, ``funnel_frame``).
+:func:`~journeylib.paths.journeys`, :func:`~journeylib.paths.transitions`,
+:func:`~journeylib.paths.step_sankey` and :func:`~journeylib.paths.funnel` call these for a
+:class:`~.table_log.TableLog`. The engine orders each journey's events (window functions),
+forms the steps (with their backward, first-entry and re-entry flags) and the pairs of
+consecutive steps, and aggregates them; Python receives only the small tables (one row per
+journey, move, Sankey link, stage) and builds the same frames as the array code, through the
+same functions (``journeys_frame``, ``transitions_frame``, ``links_frame``, ``funnel_frame``).
 
 **Quantiles are numpy's, exactly.** Holistic aggregates (``quantile_cont``, ``percentile``)
 hold every value of a group in memory and compute their own rounding. Instead the engine
@@ -19,11 +20,14 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .log import DAY_NS
-from .table_log import ORDER, TableLog
+from .table_log import ORDER, TableLog, quote
 
-__all__ = ["sql_transitions", "sql_step_sankey", "sql_funnel", "linear_quantile", "median_of"]
+__all__ = ["sql_transitions", "sql_step_sankey", "sql_funnel", "sql_journey_columns", "linear_quantile",
+           "median_of"]
 
 
 def _numpy_positions(n: int, q: float) -> tuple[int, int, float]:
@@ -169,3 +173,81 @@ def sql_funnel(log: TableLog) -> pd.DataFrame:
     medians = [median_of(_days([found[p, r] for r in _median_positions(h)]), h) if h else np.nan
                for p, h in zip(linear, hits)]
     return funnel_frame(lc, log.n_journeys, hits, oks, medians)
+
+
+def _step_sql(log: TableLog, collapse: bool) -> tuple[str, str, str, str]:
+    """SQL of the log's steps (a, k = 0-based step, x = stage, ts = entry, last_ts = its last event's time,
+    n = its events), of a step's linear rank (0 when recurring), of the latest time at a stage of each
+    linear rank v or further before a step (``m<v>``), and of that time for the step's own rank."""
+    from .journeys import _linear_rank
+
+    if collapse:  # a step starts where the stage differs from the previous event's
+        steps = f"""
+            SELECT a, g - 1 AS k, min(code) AS x, min(ts) AS ts, max(ts) AS last_ts, count(*) AS n FROM (
+              SELECT a, ts, code, sum(CASE WHEN prev IS NULL OR prev <> code THEN 1 ELSE 0 END) OVER (
+                       PARTITION BY a ORDER BY {ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS g FROM (
+                SELECT a, ts, code, ev, f, r, lag(code) OVER (PARTITION BY a ORDER BY {ORDER}) AS prev
+                FROM {log.events}) t) t2
+            GROUP BY a, g"""
+    else:
+        steps = f"""SELECT a, (row_number() OVER (PARTITION BY a ORDER BY {ORDER})) - 1 AS k, code AS x, ts,
+                           ts AS last_ts, 1 AS n FROM {log.events}"""
+    rank = _linear_rank(log.lifecycle)
+    lin = "CASE x " + " ".join(f"WHEN {c} THEN {int(v)}" for c, v in enumerate(rank)) + " END"
+    ranks = sorted({int(v) for v in rank if v > 0})
+    # the latest time at a stage of linear rank >= v before each step (its last event: times never decrease)
+    latest = ", ".join(f"max(CASE WHEN lin >= {v} THEN last_ts END) OVER before AS m{v}" for v in ranks)
+    latest_at = "CASE lin " + " ".join(f"WHEN {v} THEN m{v}" for v in ranks) + " END" if ranks else "NULL"
+    return steps, lin, latest, latest_at
+
+
+def sql_journey_columns(log: TableLog, collapse: bool, reentry_days: float) -> tuple[np.ndarray, dict, dict]:
+    """Per journey (sorted by account id): the ids and the columns of :func:`~journeylib.paths.journeys`
+    computed in the log's engine, as the array code computes them (stage codes, nanoseconds).
+
+    The steps carry the flags of :func:`~journeylib.paths.journey_steps` (backward, first entry,
+    reentry), materialised once per ``collapse`` and ``reentry_days``; one GROUP BY makes the journeys.
+    """
+    lc = log.lifecycle
+    steps, lin, latest, latest_at = _step_sql(log, collapse)
+    gap = int(round(reentry_days * DAY_NS))
+    flagged = log.name(f"jsteps_{'c' if collapse else 'u'}_{gap}")
+    s = log.session
+    if flagged not in log.made:
+        s.table(flagged, f"""
+            SELECT a, k, x, ts, last_ts, n, lin, backward, fe,
+                   CASE WHEN lin > 0 AND fe = 0 AND (px IS NULL OR px <> x) AND ts - {latest_at} >= {gap}
+                        THEN 1 ELSE 0 END AS reentry FROM (
+              SELECT a, k, x, ts, last_ts, n, lin,
+                     CASE WHEN lin > 0 AND lin < coalesce(max(lin) OVER before, 0) THEN 1 ELSE 0 END AS backward,
+                     CASE WHEN (row_number() OVER (PARTITION BY a, x ORDER BY k)) = 1 THEN 1 ELSE 0 END AS fe,
+                     lag(x) OVER (PARTITION BY a ORDER BY k) AS px{', ' + latest if latest else ''}
+              FROM (SELECT a, k, x, ts, last_ts, n, {lin} AS lin FROM ({steps}) t) t2
+              WINDOW before AS (PARTITION BY a ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) t3""")
+        log.made.add(flagged)
+    sid = "CASE x " + " ".join(f"WHEN {c} THEN {quote(i)}" for c, i in enumerate(lc.ids)) + " END"
+    entered = ", ".join(f"min(CASE WHEN x = {c} THEN ts END) AS e{c}" for c in range(len(lc.ids)))
+    batches = list(s.batches(f"""
+        SELECT a, min(ts) AS started, max(last_ts) AS ended, CAST(sum(n) AS BIGINT) AS events,
+               count(*) AS steps, {s.ordered_join(sid, 'k', ' > ')} AS path,
+               min(CASE WHEN k = 0 THEN x END) AS first_x, max_by(x, k) AS last_x, max(lin) AS top,
+               CAST(sum(backward) AS BIGINT) AS backward, CAST(sum(reentry) AS BIGINT) AS reentry, {entered}
+        FROM {flagged} GROUP BY a ORDER BY a"""))
+    table = pa.Table.from_batches(batches) if batches else None
+
+    def column(name: str, fill: int | None = None) -> np.ndarray:
+        if table is None:
+            return np.zeros(0, dtype=object if name in ("a", "path") else np.int64)
+        values = table.column(name)
+        if fill is not None:
+            values = pc.fill_null(values, fill)
+        return values.to_numpy(zero_copy_only=False)
+
+    never = np.iinfo(np.int64).min
+    entered = {i: column(f"e{c}", never).astype(np.int64) for c, i in enumerate(lc.ids)}
+    columns = dict(started=column("started").astype(np.int64), ended=column("ended").astype(np.int64),
+                   events=column("events").astype(np.int64), steps=column("steps").astype(np.int64),
+                   path=np.asarray(column("path"), dtype=object), first=column("first_x").astype(np.int64),
+                   last=column("last_x").astype(np.int64), top=column("top").astype(np.int64),
+                   backward_moves=column("backward").astype(np.int64), reentries=column("reentry").astype(np.int64))
+    return np.asarray(column("a"), dtype=object), columns, entered
