@@ -63,11 +63,18 @@ def _cmd_validate(args) -> int:
 
     as_of = _iso_date(args.as_of, "--as-of")
     settings = _settings(args)
+    engine = _validation_engine(args, settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JourneyWarning)
-        data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of, tz=args.tz,
-                    config=settings["config"])
-    report = data.report()
+        if engine == "duckdb":
+            from .data.chunked import validation_report
+
+            report = validation_report(args.source, as_of=as_of, stages=settings["stages"], tz=args.tz,
+                                       config=settings["config"])
+        else:
+            data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of,
+                        tz=args.tz, config=settings["config"])
+            report = data.report()
     if args.json:
         print(report.to_json())
     else:
@@ -79,6 +86,21 @@ def _cmd_validate(args) -> int:
             data.quarantine.to_csv(args.quarantine, index=False)
             print(f"\nset-aside rows written to {args.quarantine}")
     return report.exit_code(strict=args.strict)
+
+
+def _validation_engine(args, settings: dict) -> str:
+    """``duckdb`` (touchpoints validated in chunks, their duplicates in DuckDB) or ``pandas`` (load)."""
+    from .data.read import choose_source, resolve_source
+    from .paths.parquet_log import choose_engine
+
+    engine = choose_engine(resolve_source(choose_source(args.source, settings["config"])), args.engine)
+    if engine == "duckdb":
+        unsupported = [flag for flag, value in (("--mapping", settings["mapping"]), ("--quarantine", args.quarantine))
+                       if value]
+        if unsupported:
+            raise ParameterError(f"{' and '.join(unsupported)} need(s) --engine pandas: the DuckDB engine counts what "
+                                 "is set aside in tables already in the contract's names and keeps no set-aside rows")
+    return engine
 
 
 def _cmd_synth(args) -> int:
@@ -177,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--strict", action="store_true", help="exit 1 when any row is set aside as an error")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.add_argument("--quarantine", help="also write the set-aside rows to this CSV (may hold personal data)")
+    v.add_argument("--engine", choices=("auto", "pandas", "duckdb"), default="auto",
+                   help="duckdb: validate touchpoints.parquet in chunks, beyond memory (counts and findings, no "
+                        "set-aside rows; needs --as-of); auto: duckdb for touchpoints over 1 GB (default)")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="write a deterministic synthetic B2B dataset with planted truth")

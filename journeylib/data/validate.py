@@ -281,11 +281,9 @@ def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Wor
         if col.kind == "time" and col.name in raw.columns:
             wrong = date_order_conflict(raw[col.name], dayfirst)
             if wrong.any():
-                n, example = int(wrong.sum()), str(raw[col.name][wrong].iloc[0]).strip()
-                info.append(_finding(name, col.name, "date_order", "warning", n, wrong, raw,
-                                     f"{col.name} holds dates that can only be read "
-                                     f"{'month' if dayfirst else 'day'} first, so {n} ambiguous date(s) such as "
-                                     f"'{example}' were probably read in the wrong order"))
+                info.append(date_order_finding(name, col.name, dayfirst, int(wrong.sum()),
+                                               raw[ROW_COL].to_numpy()[wrong][:5],
+                                               str(raw[col.name][wrong].iloc[0]).strip()))
     for start, end in spec.intervals:
         if start in typed and end in typed:
             bad = (typed[end] < typed[start]).to_numpy()
@@ -415,6 +413,23 @@ def _stages(w: _Work, lifecycle: Lifecycle) -> pd.DataFrame:
     return table
 
 
+def date_order_finding(table: str, column: str, dayfirst: bool, n: int, rows, example: str) -> dict:
+    """The warning that ``n`` ambiguous dates of a column were probably read in the wrong day/month order."""
+    return {"table": table, "column": column, "code": "date_order", "severity": "warning", "rows": int(n),
+            "example_rows": ", ".join(str(int(r)) for r in rows),
+            "message": f"{column} holds dates that can only be read {'month' if dayfirst else 'day'} first, so {n} "
+                       f"ambiguous date(s) such as '{example}' were probably read in the wrong order",
+            "suggestion": SUGGESTIONS["date_order"]}
+
+
+def problem_finding(table: str, column: str, code: str, severity: str, n: int, rows, examples: list) -> dict:
+    """The finding of ``n`` rows set aside for one problem: its first rows and first three messages."""
+    return {"table": table, "column": column, "code": code, "severity": severity, "rows": int(n),
+            "example_rows": ", ".join(str(int(r)) for r in rows[:5]),
+            "message": f"{n} row(s): " + "; ".join(str(e) for e in examples[:3]) + (" ..." if n > 3 else ""),
+            "suggestion": SUGGESTIONS.get(code, "")}
+
+
 def _finding(table, column, code, severity, n, mask, raw, message) -> dict:
     rows = raw[ROW_COL].to_numpy()[np.asarray(mask, dtype=bool)][:5] if mask is not None else []
     return {"table": table, "column": column, "code": code, "severity": severity, "rows": int(n),
@@ -440,10 +455,8 @@ def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
             reasons[new_code] = reasons[new_code] + ";" + code
         m = msgs.reindex(idx[sub]).to_numpy()
         messages[sub] = messages[sub] + "; " + m
-        n = int(mask.sum())
-        examples = msgs.head(3).tolist()
-        findings.append(_finding(w.name, column, code, sev, n, mask, raw,
-                                 f"{n} row(s): " + "; ".join(str(e) for e in examples) + (" ..." if n > 3 else "")))
+        findings.append(problem_finding(w.name, column, code, sev, int(mask.sum()), raw[ROW_COL].to_numpy()[mask][:5],
+                                        msgs.head(3).tolist()))
     values = raw.iloc[idx].drop(columns=[SOURCE_COL, ROW_COL])
     value_json = values.to_json(orient="records", lines=True, date_format="iso", force_ascii=False).splitlines() \
         if len(values) else []
@@ -494,20 +507,7 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
     sources = sources or {}
     check_structure(raw, sources, where, available)
     works = {name: _coerce_table(name, raw[name], tz, dayfirst) for name in _ORDER if raw.get(name) is not None}
-
-    inferred = as_of is None or str(as_of).strip() == ""
-    if inferred:
-        last = [w.typed[w.spec.time].max() for w in works.values() if w.spec.time and w.spec.time in w.typed]
-        last = [t for t in last if pd.notna(t)]
-        if not last:
-            raise JourneyDataError("as_of was not given and the data holds no valid timestamp to take it from; "
-                                   "pass as_of (e.g. --as-of 2026-10-31)")
-        as_of_day = max(last).tz_convert(tz).tz_localize(None).normalize()
-    else:
-        try:
-            as_of_day = pd.Timestamp(str(as_of)).tz_localize(None).normalize()
-        except (ValueError, TypeError):
-            raise JourneyDataError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD, e.g. 2026-10-31") from None
+    as_of_day, inferred = _as_of_day(as_of, works, tz)
     cutoff = as_of_cutoff(as_of_day, tz)
 
     unmapped = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
@@ -525,56 +525,88 @@ def validate(raw: dict[str, pd.DataFrame], *, lifecycle: Lifecycle, as_of=None, 
         w = works.get(name)
         if w is None:
             continue
-        if name == "accounts":
-            pass  # the parent link is checked after accounts are settled, below
-        else:
-            _references(w, used_keys, late_keys)
-        used, quarantine, fnd = _set_aside(w)
-        if name == "accounts":
-            used_keys["accounts"] = set(used[w.spec.key])
-            parent_work = _Work(name, w.spec, w.raw.loc[~w.probs.any_mask()].reset_index(drop=True), used, w.probs, w.info)
-            _references(parent_work, used_keys, late_keys)
-            used = parent_work.typed
-        if w.spec.key and w.spec.key in used:
-            used_keys[name] = set(used[w.spec.key].dropna())
-            late = w.probs.any_mask() & ~w.probs.errors_mask()
-            late_keys[name] = set(w.typed.loc[late, w.spec.key].dropna())
+        used, quarantine, fnd = _settle(w, used_keys, late_keys)
         tables[name] = used
         quarantines.append(quarantine)
         findings.extend(fnd)
-        findings.extend(w.info)
-        n_err = int((quarantine["severity"] == "error").sum())
-        counts.append({"table": name, "source": sources.get(name, name), "rows_read": len(w.raw),
-                       "rows_used": len(used), "rows_set_aside": len(quarantine), "errors": n_err,
-                       "out_of_window": len(quarantine) - n_err})
-
-    if inferred:
-        findings.append({"table": "", "column": "", "code": "as_of_inferred", "severity": "info", "rows": 0,
-                         "example_rows": "", "message": f"as_of not given: using the last date in the data, "
-                         f"{as_of_day.date()}", "suggestion": SUGGESTIONS["as_of_inferred"]})
-    for name in ("touchpoints", "usage"):
-        df = tables.get(name)
-        col = TABLES[name].time
-        if df is None or df.empty:
-            continue
-        last = df[col].max()
-        gap = (cutoff - last).days
-        if gap > freshness_days:
-            msg = (f"{name} end on {last.date()}, {gap} days before as_of {as_of_day.date()}: "
-                   "recent periods are undercounted")
-            findings.append({"table": name, "column": col, "code": "stale_data", "severity": "warning", "rows": 0,
-                             "example_rows": "", "message": msg, "suggestion": SUGGESTIONS["stale_data"]})
-            warnings.warn(msg, FreshnessWarning, stacklevel=3)
-
+        counts.append(_count_row(name, sources, len(w.raw), len(used), len(quarantine),
+                                 int((quarantine["severity"] == "error").sum())))
+    findings.extend(_closing_findings(inferred, as_of_day, cutoff, freshness_days,
+                                      {name: tables[name][TABLES[name].time].max() for name in ("touchpoints", "usage")
+                                       if tables.get(name) is not None and not tables[name].empty}))
     quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     order = {name: i for i, name in enumerate(_ORDER)}
     quarantine = (quarantine.assign(_t=quarantine["table"].map(order)).sort_values(["_t", "row"], kind="stable")
                   .drop(columns="_t").reset_index(drop=True))
     return ValidationResult(
-        tables=tables, quarantine=quarantine,
-        findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
-        counts=pd.DataFrame(sorted(counts, key=lambda c: list(TABLES).index(c["table"])),
-                            columns=["table", "source", "rows_read", "rows_used", "rows_set_aside", "errors",
-                                     "out_of_window"]),
-        as_of=as_of_day, as_of_inferred=inferred, unmapped=unmapped, cutoff=cutoff,
+        tables=tables, quarantine=quarantine, findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
+        counts=counts_frame(counts), as_of=as_of_day, as_of_inferred=inferred, unmapped=unmapped, cutoff=cutoff,
     )
+
+
+def _as_of_day(as_of, works: dict[str, _Work], tz: str) -> tuple[pd.Timestamp, bool]:
+    """The as_of day (timezone-naive) and whether it was inferred from the data's last timestamp."""
+    inferred = as_of is None or str(as_of).strip() == ""
+    if inferred:
+        last = [w.typed[w.spec.time].max() for w in works.values() if w.spec.time and w.spec.time in w.typed]
+        last = [t for t in last if pd.notna(t)]
+        if not last:
+            raise JourneyDataError("as_of was not given and the data holds no valid timestamp to take it from; "
+                                   "pass as_of (e.g. --as-of 2026-10-31)")
+        return max(last).tz_convert(tz).tz_localize(None).normalize(), True
+    try:
+        return pd.Timestamp(str(as_of)).tz_localize(None).normalize(), False
+    except (ValueError, TypeError):
+        raise JourneyDataError(f"as_of {as_of!r} is not a date; expected YYYY-MM-DD, e.g. 2026-10-31") from None
+
+
+def _settle(w: _Work, used_keys: dict[str, set], late_keys: dict[str, set]) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                    list[dict]]:
+    """Check a table's references against the rows used before it, set its rows aside, and record its
+    used and out-of-window keys for the tables after it. Returns used rows, quarantine and findings."""
+    if w.name != "accounts":  # the parent link is checked after accounts are settled, below
+        _references(w, used_keys, late_keys)
+    used, quarantine, findings = _set_aside(w)
+    if w.name == "accounts":
+        used_keys["accounts"] = set(used[w.spec.key])
+        parent_work = _Work(w.name, w.spec, w.raw.loc[~w.probs.any_mask()].reset_index(drop=True), used, w.probs,
+                            w.info)
+        _references(parent_work, used_keys, late_keys)
+        used = parent_work.typed
+    if w.spec.key and w.spec.key in used:
+        used_keys[w.name] = set(used[w.spec.key].dropna())
+        late = w.probs.any_mask() & ~w.probs.errors_mask()
+        late_keys[w.name] = set(w.typed.loc[late, w.spec.key].dropna())
+    return used, quarantine, findings + w.info
+
+
+def _count_row(name: str, sources: dict[str, str], read: int, used: int, set_aside: int, errors: int) -> dict:
+    return {"table": name, "source": sources.get(name, name), "rows_read": read, "rows_used": used,
+            "rows_set_aside": set_aside, "errors": errors, "out_of_window": set_aside - errors}
+
+
+def counts_frame(counts: list[dict]) -> pd.DataFrame:
+    """The per-table counts in contract order."""
+    return pd.DataFrame(sorted(counts, key=lambda c: list(TABLES).index(c["table"])),
+                        columns=["table", "source", "rows_read", "rows_used", "rows_set_aside", "errors",
+                                 "out_of_window"])
+
+
+def _closing_findings(inferred: bool, as_of_day: pd.Timestamp, cutoff: pd.Timestamp, freshness_days: int,
+                      last: dict[str, pd.Timestamp]) -> list[dict]:
+    """The as_of note when it was inferred, and a stale-data warning for touchpoints or usage whose last used
+    time (``last``) lies more than ``freshness_days`` before as_of."""
+    findings = []
+    if inferred:
+        findings.append({"table": "", "column": "", "code": "as_of_inferred", "severity": "info", "rows": 0,
+                         "example_rows": "", "message": f"as_of not given: using the last date in the data, "
+                         f"{as_of_day.date()}", "suggestion": SUGGESTIONS["as_of_inferred"]})
+    for name, when in last.items():
+        gap = (cutoff - when).days
+        if gap > freshness_days:
+            msg = (f"{name} end on {when.date()}, {gap} days before as_of {as_of_day.date()}: "
+                   "recent periods are undercounted")
+            findings.append({"table": name, "column": TABLES[name].time, "code": "stale_data", "severity": "warning",
+                             "rows": 0, "example_rows": "", "message": msg, "suggestion": SUGGESTIONS["stale_data"]})
+            warnings.warn(msg, FreshnessWarning, stacklevel=4)
+    return findings
