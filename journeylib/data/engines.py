@@ -101,11 +101,6 @@ class DuckDBSession:
     def batches(self, sql: str, size: int = 1_000_000) -> Iterator[Any]:
         yield from self.con.sql(sql).to_arrow_reader(size)
 
-    @staticmethod
-    def ordered_join(value: str, order: str, sep: str) -> str:
-        """SQL aggregate joining a group's ``value`` texts in ``order`` with ``sep``."""
-        return f"string_agg({value}, {quote(sep)} ORDER BY {order})"
-
 
 def spark_session(master: str = "local[2]", app_name: str = "journeylib"):
     """A SparkSession as journeylib needs it: UTC, Parquet nanoseconds as integers, quiet.
@@ -191,12 +186,6 @@ class SparkSession:
 
     def batches(self, sql: str, size: int = 1_000_000) -> Iterator[Any]:
         yield from self.spark.sql(sql).toArrow().to_batches(size)
-
-    @staticmethod
-    def ordered_join(value: str, order: str, sep: str) -> str:
-        """SQL aggregate joining a group's ``value`` texts in ``order`` with ``sep``."""
-        return (f"array_join(transform(array_sort(collect_list(named_struct('o', {order}, 'v', {value}))), "
-                f"e -> e.v), {quote(sep)})")
 
 
 class TouchpointTable:

@@ -143,11 +143,17 @@ def _flags(log: EventLog, st: Steps, reentry_days: float) -> tuple[np.ndarray, n
     return backward, reentry, first_entry
 
 
-def _join_paths(stage: np.ndarray, offsets: np.ndarray, lifecycle: Lifecycle) -> np.ndarray:
-    """' > '-joined stage ids of each journey's steps (offsets into ``stage``)."""
-    values = pc.take(pa.array(lifecycle.ids, type=pa.string()), pa.array(stage.astype(np.int32)))
-    lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
-    return np.asarray(pc.binary_join(lists, " > ").to_numpy(zero_copy_only=False), dtype=object)
+def _join_paths(stage: np.ndarray, offsets: np.ndarray, lifecycle: Lifecycle, chunk: int = 100_000) -> np.ndarray:
+    """' > '-joined stage ids of each journey's steps (offsets into ``stage``), ``chunk`` journeys at a
+    time (Arrow's intermediate texts stay small beside the result)."""
+    ids = pa.array(lifecycle.ids, type=pa.string())
+    out = np.empty(len(offsets) - 1, dtype=object)
+    for lo in range(0, len(out), chunk):
+        at = offsets[lo:min(lo + chunk, len(out)) + 1]
+        values = pc.take(ids, pa.array(stage[at[0]:at[-1]].astype(np.int32)))
+        lists = pa.ListArray.from_arrays(pa.array((at - at[0]).astype(np.int32)), values)
+        out[lo:lo + len(at) - 1] = pc.binary_join(lists, " > ").to_numpy(zero_copy_only=False)
+    return out
 
 
 @document

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .log import DAY_NS
-from .table_log import ORDER, TableLog, quote
+from .table_log import ORDER, TableLog
 
 __all__ = ["sql_transitions", "sql_step_sankey", "sql_funnel", "sql_journey_columns", "linear_quantile",
            "median_of"]
@@ -201,6 +201,19 @@ def _step_sql(log: TableLog, collapse: bool) -> tuple[str, str, str, str]:
     return steps, lin, latest, latest_at
 
 
+def _paths(log: TableLog, steps: str, per_journey: np.ndarray) -> np.ndarray:
+    """Each journey's path (stage ids joined by " > "), joined in Python from the steps' stage codes
+    fetched in journey order: an ordered string aggregate holds every group in the engine's memory."""
+    from .journeys import _join_paths
+
+    codes = np.empty(int(per_journey.sum()), dtype=np.int16)
+    at = 0
+    for batch in log.session.batches(f"SELECT x FROM {steps} ORDER BY a, k"):
+        codes[at:at + batch.num_rows] = batch.column(0).to_numpy()
+        at += batch.num_rows
+    return _join_paths(codes, np.r_[0, np.cumsum(per_journey)], log.lifecycle)
+
+
 def sql_journey_columns(log: TableLog, collapse: bool, reentry_days: float) -> tuple[np.ndarray, dict, dict]:
     """Per journey (sorted by account id): the ids and the columns of :func:`~journeylib.paths.journeys`
     computed in the log's engine, as the array code computes them (stage codes, nanoseconds).
@@ -225,13 +238,12 @@ def sql_journey_columns(log: TableLog, collapse: bool, reentry_days: float) -> t
               FROM (SELECT a, k, x, ts, last_ts, n, {lin} AS lin FROM ({steps}) t) t2
               WINDOW before AS (PARTITION BY a ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) t3""")
         log.made.add(flagged)
-    sid = "CASE x " + " ".join(f"WHEN {c} THEN {quote(i)}" for c, i in enumerate(lc.ids)) + " END"
     entered = ", ".join(f"min(CASE WHEN x = {c} THEN ts END) AS e{c}" for c in range(len(lc.ids)))
     batches = list(s.batches(f"""
         SELECT a, min(ts) AS started, max(last_ts) AS ended, CAST(sum(n) AS BIGINT) AS events,
-               count(*) AS steps, {s.ordered_join(sid, 'k', ' > ')} AS path,
-               min(CASE WHEN k = 0 THEN x END) AS first_x, max_by(x, k) AS last_x, max(lin) AS top,
-               CAST(sum(backward) AS BIGINT) AS backward, CAST(sum(reentry) AS BIGINT) AS reentry, {entered}
+               count(*) AS steps, min(CASE WHEN k = 0 THEN x END) AS first_x, max_by(x, k) AS last_x,
+               max(lin) AS top, CAST(sum(backward) AS BIGINT) AS backward, CAST(sum(reentry) AS BIGINT) AS reentry,
+               {entered}
         FROM {flagged} GROUP BY a ORDER BY a"""))
     table = pa.Table.from_batches(batches) if batches else None
 
@@ -245,9 +257,10 @@ def sql_journey_columns(log: TableLog, collapse: bool, reentry_days: float) -> t
 
     never = np.iinfo(np.int64).min
     entered = {i: column(f"e{c}", never).astype(np.int64) for c, i in enumerate(lc.ids)}
+    steps_per_journey = column("steps").astype(np.int64)
     columns = dict(started=column("started").astype(np.int64), ended=column("ended").astype(np.int64),
-                   events=column("events").astype(np.int64), steps=column("steps").astype(np.int64),
-                   path=np.asarray(column("path"), dtype=object), first=column("first_x").astype(np.int64),
+                   events=column("events").astype(np.int64), steps=steps_per_journey,
+                   path=_paths(log, flagged, steps_per_journey), first=column("first_x").astype(np.int64),
                    last=column("last_x").astype(np.int64), top=column("top").astype(np.int64),
                    backward_moves=column("backward").astype(np.int64), reentries=column("reentry").astype(np.int64))
     return np.asarray(column("a"), dtype=object), columns, entered
