@@ -1,18 +1,24 @@
-"""Benchmark of the DuckDB engine on touchpoints beyond memory: peak memory and time of the path analyses.
+"""Benchmark of the DuckDB engine on touchpoints beyond memory: peak memory and time of the path analyses
+and the scorecard.
 
 Goal (issue #16): 50M touchpoints with peak memory < 4 GB.
 
 A Parquet file of N touchpoints (``--millions``, default 50) is generated once with DuckDB into
 ``benchmarks/.data/`` (never committed): 100 touchpoints per account on average, timestamps over
-three years, stages drawn from the default lifecycle, an event id per row. Each measurement runs
-in a fresh subprocess (so its peak resident memory is its own): the event log with
-``engine="duckdb"`` and the transitions, step Sankey and funnel on it (SQL in DuckDB); and, at a
-size that fits, the pandas engine (read the Parquet into pandas, then the same analyses) and, with
+three years, stages drawn from the default lifecycle, a touchpoint name (some the scorecard counts),
+an outcome and an event id per row. Each measurement runs in a fresh subprocess (so its peak
+resident memory is its own): the event log with ``engine="duckdb"``, the journeys, transitions,
+step Sankey and funnel on it, and the scorecard of 2026-10 (SQL in DuckDB); and, at a size that
+fits, the pandas engine (read the Parquet into pandas, then the same analyses) and, with
 ``--spark``, Spark on ``local[2]``; their frames must be identical.
+
+With ``--validate`` an accounts table (each account id once) is written beside the touchpoints and
+the folder is validated: by ``journeylib.load`` and in chunks (``journey validate --engine duckdb``)
+at the compare size, where their counts and findings must be equal, and in chunks at the big size.
 
 Usage::
 
-    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5] [--spark]
+    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5] [--spark] [--validate]
 """
 from __future__ import annotations
 
@@ -26,11 +32,16 @@ from pathlib import Path
 import pandas as pd
 
 DATA = Path(__file__).resolve().parent / ".data"
+#: Touchpoint names of the generated data: the scorecard counts some (any case), not others.
+NAMES = ["webinar", "Webinar", "demo_request", "whitepaper_download", "case_study_download", "referral_given",
+         "paid_search_ad", "email_open", "sales_call", "support_ticket"]
 
 _MEASURE = r"""
 import json, pickle, resource, sys, time
+from types import SimpleNamespace
 import pandas as pd
-from journeylib import paths
+from journeylib import kpis, paths
+from journeylib.schema import TABLES
 from journeylib.stages import default_lifecycle
 engine, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 lc = default_lifecycle()
@@ -46,9 +57,15 @@ t_log = time.perf_counter() - t0
 moves = paths.transitions(log, collapse=True)
 links = paths.step_sankey(log, max_steps=6)
 funnel = paths.funnel(log)
+trips = paths.journeys(log)
+if engine == "pandas":
+    tables = {name: None for name in TABLES}
+    card = kpis.scorecard(SimpleNamespace(**{**tables, "touchpoints": frame, "lifecycle": lc}), "2026-10")
+else:
+    card = kpis.scorecard(path, "2026-10", engine=engine, lifecycle=lc)
 seconds = time.perf_counter() - t0
 with open(out, "wb") as f:
-    pickle.dump((moves, links, funnel), f)
+    pickle.dump((moves, links, funnel, trips, card), f)
 print(json.dumps({"engine": engine, "events": int(events), "journeys": int(log.n_journeys),
                   "log_seconds": round(t_log, 1), "seconds": round(seconds, 1),
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
@@ -62,11 +79,12 @@ def dataset(millions: float) -> Path:
     from journeylib.stages import default_lifecycle
 
     n = int(millions * 1_000_000)
-    path = DATA / f"touchpoints-{n}" / "touchpoints.parquet"
+    path = DATA / f"touchpoints-{n}-named" / "touchpoints.parquet"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     stages = ", ".join(f"'{s}'" for s in default_lifecycle().ids)
+    names = ", ".join(f"'{s}'" for s in NAMES)
     print(f"writing {n:,} touchpoints (once) to {path} ...", flush=True)
     con = duckdb.connect(config={"memory_limit": "3GB", "threads": 2})
     con.execute(f"""
@@ -74,11 +92,53 @@ def dataset(millions: float) -> Path:
                      TIMESTAMPTZ '2023-11-01 00:00:00+00' + to_seconds(CAST(hash(i, 7) % 94608000 AS BIGINT))
                          AS timestamp,
                      list_element([{stages}], CAST(1 + hash(i, 11) % 10 AS INTEGER)) AS stage,
+                     list_element([{names}], CAST(1 + hash(i, 13) % {len(NAMES)} AS INTEGER)) AS touchpoint,
+                     CASE WHEN hash(i, 17) % 3 = 0 THEN 'attended' END AS outcome,
                      'E' || CAST(i AS VARCHAR) AS event_id
               FROM range({n}) t(i))
         TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
     con.close()
     return path
+
+
+_VALIDATE = r"""
+import json, resource, sys, time, warnings
+from journeylib import load
+from journeylib.data.chunked import validation_report
+engine, folder = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    if engine == "pandas":
+        report = load(folder, as_of="2026-10-31").report()
+    else:
+        report = validation_report(folder, as_of="2026-10-31")
+counts = report.counts.set_index("table").loc["touchpoints"]
+print(json.dumps({"engine": engine, "rows_read": int(counts["rows_read"]), "rows_used": int(counts["rows_used"]),
+                  "seconds": round(time.perf_counter() - t0, 1),
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                  "counts": report.counts.to_json(), "findings": report.findings.drop(
+                      columns=["message", "example_rows"]).to_json()}))
+"""
+
+
+def validation_source(path: Path) -> Path:
+    """The touchpoints' folder with an accounts table (each account id once), as a source to validate."""
+    import duckdb
+
+    accounts = path.parent / "accounts.parquet"
+    if not accounts.exists():
+        duckdb.connect().execute(f"COPY (SELECT DISTINCT account_id FROM '{path}' ORDER BY 1) TO '{accounts}' "
+                                 "(FORMAT parquet)")
+    return path.parent
+
+
+def measure_validation(engine: str, folder: Path) -> dict:
+    """Validate the source in a fresh process: ``load`` (pandas) or in chunks (DuckDB)."""
+    run = subprocess.run([sys.executable, "-c", _VALIDATE, engine, str(folder)], capture_output=True, text=True)
+    if run.returncode:
+        return {"engine": engine, "error": run.stderr.strip().splitlines()[-1][:300]}
+    return json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def measure(engine: str, path: Path) -> dict:
@@ -95,7 +155,7 @@ def measure(engine: str, path: Path) -> dict:
 
 
 def same_frames(a: dict, b: dict) -> bool:
-    """True when transitions, the step Sankey and the funnel are equal exactly."""
+    """True when transitions, the step Sankey, the funnel, the journeys and the scorecard are equal exactly."""
     try:
         for x, y in zip(a["frames"], b["frames"]):
             pd.testing.assert_frame_equal(x, y, check_exact=True)
@@ -114,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--millions", type=float, default=50, help="size run by DuckDB alone (0: skip)")
     parser.add_argument("--compare-millions", type=float, default=5, help="size run by every engine (0: skip)")
     parser.add_argument("--spark", action="store_true", help="also run Spark (local[2]) at the compare size")
+    parser.add_argument("--validate", action="store_true",
+                        help="also validate the touchpoints in chunks (DuckDB engine): pandas and chunks at the "
+                             "compare size (same counts and findings), chunks alone at the big size")
     args = parser.parse_args(argv)
     if args.compare_millions:
         small = dataset(args.compare_millions)
@@ -130,6 +193,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"memory ratio {pandas_['peak_gb'] / duck['peak_gb']:.1f}x"
                   + (f"; spark {runs[2]['seconds']} s (the JVM's memory is not counted)" if args.spark else "")
                   + f"; identical frames: {same}")
+        if args.validate:
+            runs = [measure_validation(e, validation_source(small)) for e in ("pandas", "duckdb")]
+            for r in runs:
+                print(json.dumps({k: v for k, v in r.items() if k not in ("counts", "findings")}))
+            if all("error" not in r for r in runs):
+                same = all(runs[0][k] == runs[1][k] for k in ("counts", "findings"))
+                print(f"validating {args.compare_millions:g}M touchpoints: pandas {runs[0]['seconds']} s, "
+                      f"{runs[0]['peak_gb']:.2f} GB; chunks {runs[1]['seconds']} s, {runs[1]['peak_gb']:.2f} GB; "
+                      f"same counts and findings: {same}")
     if not args.millions:
         return 0
     big = measure("duckdb", dataset(args.millions))
@@ -137,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     if "error" not in big:
         print(f"{args.millions:g}M touchpoints with duckdb: {big['seconds']} s, peak {big['peak_gb']:.2f} GB "
               f"(goal < 4 GB: {'met' if big['peak_gb'] < 4 else 'NOT met'})")
+    if args.validate:
+        checked = measure_validation("duckdb", validation_source(dataset(args.millions)))
+        print(json.dumps({k: v for k, v in checked.items() if k not in ("counts", "findings")}))
+        if "error" not in checked:
+            print(f"validating {args.millions:g}M touchpoints in chunks: {checked['seconds']} s, peak "
+                  f"{checked['peak_gb']:.2f} GB (goal < 4 GB: {'met' if checked['peak_gb'] < 4 else 'NOT met'})")
     return 0
 
 
