@@ -121,3 +121,13 @@ def test_an_empty_window_gives_empty_frames_with_the_reason(contract):
     assert table.n_journeys == 0
     for result in (paths.transitions(table), paths.step_sankey(table), paths.funnel(table)):
         assert result.empty and result.attrs["note"].startswith("no touchpoints match")
+
+
+def test_paths_are_joined_the_same_in_chunks_of_journeys():
+    from journeylib.paths.journeys import _join_paths
+
+    codes = np.array([0, 1, 2, 3, 1, 4, 0], dtype=np.int16)  # journeys of 2, 1, 3 and 1 steps
+    offsets = np.array([0, 2, 3, 6, 7])
+    expected = ["awareness > research", "consideration", "decision > research > onboarding", "awareness"]
+    for chunk in (1, 2, 3, 100_000):
+        assert _join_paths(codes, offsets, LC, chunk=chunk).tolist() == expected

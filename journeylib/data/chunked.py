@@ -242,7 +242,7 @@ class _Touchpoints:
             key = (f["column"], f["code"], f["severity"])
             if key in self.info:  # the message counts the first chunk's rows: it is rewritten with the total
                 self.info[key]["rows"] += f["rows"]
-                rows = [r for r in self.info[key]["example_rows"].split(", ") if r] + f["example_rows"].split(", ")
+                rows = [r for r in f"{self.info[key]['example_rows']}, {f['example_rows']}".split(", ") if r]
                 self.info[key]["example_rows"] = ", ".join(rows[:5])
             else:
                 self.info[key] = dict(f)
