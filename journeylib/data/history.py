@@ -63,23 +63,44 @@ def tables_as_of(tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp
         if df is None or name not in TABLES:
             out[name] = df
             continue
-        spec = TABLES[name]
-        frame = df.copy()
-        for col in spec.columns:
-            if col.kind == "time" and col.name in frame:
-                frame[col.name] = _utc(frame[col.name])
-        if spec.time and spec.time in frame:
-            frame = frame.loc[~(frame[spec.time] > cutoff)]  # missing times kept (they are not "after")
-        for col in spec.columns:
-            if col.cut_at_as_of and col.name in frame:
-                if col.kind == "time":
-                    later = frame[col.name] > cutoff
-                    frame[col.name] = frame[col.name].mask(later)
-                    if name == "opportunities" and "status" in frame:
-                        frame["status"] = frame["status"].mask(later, "open")
-                    if name == "tickets" and "csat" in frame:
-                        frame["csat"] = frame["csat"].mask(later)
-        if name == "leads" and OPPORTUNITY_ID in frame and "sql_at" in frame:
-            frame[OPPORTUNITY_ID] = frame[OPPORTUNITY_ID].mask(frame["sql_at"].isna())
-        out[name] = frame.reset_index(drop=True)
+        out[name] = _table_as_of(name, df, cutoff)
     return out
+
+
+def _table_as_of(name: str, df: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """One table as known at ``cutoff``. A table that is so already comes back as it is (no copy: a
+    JourneyData at its own as_of); otherwise only the changed columns are new arrays."""
+    spec = TABLES[name]
+    frame = df
+
+    def change(column: str, values: pd.Series) -> None:
+        nonlocal frame
+        if frame is df:
+            frame = df.copy(deep=False)  # setting a column replaces its array: df is left as it was
+        frame[column] = values
+
+    for col in spec.columns:
+        if col.kind == "time" and col.name in frame and not _is_utc(frame[col.name]):
+            change(col.name, _utc(frame[col.name]))
+    if spec.time and spec.time in frame:
+        after = frame[spec.time] > cutoff  # missing times kept (they are not "after")
+        if after.any():
+            frame = frame.loc[~after].reset_index(drop=True)
+    for col in spec.columns:
+        if col.cut_at_as_of and col.kind == "time" and col.name in frame:
+            later = frame[col.name] > cutoff
+            if later.any():
+                change(col.name, frame[col.name].mask(later))
+                if name == "opportunities" and "status" in frame:
+                    change("status", frame["status"].mask(later, "open"))
+                if name == "tickets" and "csat" in frame:
+                    change("csat", frame["csat"].mask(later))
+    if name == "leads" and OPPORTUNITY_ID in frame and "sql_at" in frame:
+        unknown = frame["sql_at"].isna() & frame[OPPORTUNITY_ID].notna()
+        if unknown.any():
+            change(OPPORTUNITY_ID, frame[OPPORTUNITY_ID].mask(frame["sql_at"].isna()))
+    return frame
+
+
+def _is_utc(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.DatetimeTZDtype) and str(s.dtype.tz) == "UTC"
