@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,9 +36,10 @@ from .load import _match_contract_names
 from .read import _add_provenance, choose_source, read_source, resolve_source, source_label
 from .report import LoadReport
 from .timeparse import as_of_cutoff, date_order_parts
-from .validate import (_ORDER, FINDING_COLUMNS, _as_of_day, _closing_findings, _coerce_table, _count_row, _duplicates,
-                       _quote, _references, _settle, _stages, _window, check_structure, counts_frame,
-                       date_order_finding, problem_finding)
+from .engines import DuckDBSession
+from .validate import (_ORDER, DUPLICATE_ROW_MESSAGE, FINDING_COLUMNS, _as_of_day, _closing_findings, _coerce_table,
+                       _count_row, _duplicates, _references, _settle, _stages, _window, check_structure, counts_frame,
+                       date_order_finding, duplicate_id_messages, problem_finding)
 
 __all__ = ["validation_report"]
 
@@ -111,12 +110,12 @@ def validation_report(source: "str | Path | None" = None, *, as_of: Any = None, 
     sources = {t: raw_source.names.get(name, name) for name in raw_source.tables for t in [name.lower()]
                if t in TABLES}
     sources[TOUCHPOINTS] = path.name
-    chunks = _chunks(path, chunk_rows)
-    first = next(chunks, None)
-    head = first if first is not None else _add_provenance(_empty_frame(path), path.name)
     if tables.get("accounts") is None:
         raise ParameterError(f"{where} has no accounts table: validating in chunks needs one (journeylib.load "
                              "derives the accounts from the touchpoints' account_id)")
+    chunks = _chunks(path, chunk_rows)
+    first = next(chunks, None)
+    head = first if first is not None else _add_provenance(_empty_frame(path), path.name)
     check_structure({**tables, TOUCHPOINTS: head}, sources, where, [*raw_source.tables, path.stem])
     works = {name: _coerce_table(name, tables[name], tz, dayfirst) for name in _ORDER
              if name != TOUCHPOINTS and tables.get(name) is not None}
@@ -194,13 +193,9 @@ class _Touchpoints:
     chunks (duplicates, the last used time) in DuckDB on disk."""
 
     def __init__(self, lifecycle, cutoff: pd.Timestamp, tz: str, dayfirst: bool, memory_limit: str):
-        import duckdb
-
         self.lifecycle, self.cutoff, self.tz, self.dayfirst = lifecycle, cutoff, tz, dayfirst
-        self.folder = tempfile.mkdtemp(prefix="journeylib-validate-")
-        self.con = duckdb.connect(str(Path(self.folder) / "work.duckdb"),
-                                  config={"memory_limit": memory_limit, "threads": 2, "temp_directory": self.folder,
-                                          "preserve_insertion_order": False})
+        self.session = DuckDBSession(memory_limit)  # a database file in a temporary folder, spilling there
+        self.con = self.session.con
         self.con.execute("CREATE TABLE usable (row BIGINT, k VARCHAR, bad BOOLEAN, err BOOLEAN, ts BIGINT)")
         self.keyless_columns: list[str] | None = None
         self.read = self.bad = self.errors = 0
@@ -211,8 +206,7 @@ class _Touchpoints:
         self.dates: dict[str, list] = {}  # column -> [ambiguous rows, example rows, first example, other order]
 
     def close(self) -> None:
-        self.con.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.session.close()
 
     def add(self, raw: pd.DataFrame, used_keys: dict[str, set], late_keys: dict[str, set]) -> None:
         """Validate one chunk (rows numbered in the file) against the accounts and contacts in use."""
@@ -299,14 +293,13 @@ class _Touchpoints:
             "FROM dups d JOIN usable u USING (row)").fetchone()
         findings = [self._problem(key) for key in self.before]
         spec = TABLES[TOUCHPOINTS]
-        for code, column, message in (("duplicate_id", spec.key, None), ("duplicate_row", "", "the whole row repeats "
-                                                                                               "an earlier row")):
+        for code, column in (("duplicate_id", spec.key), ("duplicate_row", "")):
             n = self.con.execute("SELECT count(*) FROM dups WHERE code = ?", [code]).fetchone()[0]
             if n:
                 first = self.con.execute("SELECT row, k FROM dups WHERE code = ? ORDER BY row LIMIT 5",
                                          [code]).fetchall()
-                examples = [message or f"{column} " + _quote(pd.Series([k])).iloc[0] + " repeats an earlier row"
-                            for _, k in first[:3]]
+                examples = (duplicate_id_messages(column, pd.Series([k for _, k in first[:3]])).tolist()
+                            if column else [DUPLICATE_ROW_MESSAGE] * len(first[:3]))
                 findings.append(problem_finding(TOUCHPOINTS, column, code, "error", n, [r for r, _ in first],
                                                 examples))
         findings += [self._problem(key) for key in self.after]

@@ -336,7 +336,7 @@ def _duplicates(w: _Work) -> None:
         has = usable & keys.notna().to_numpy()
         dup = np.zeros(len(typed), dtype=bool)
         dup[has] = keys[has].duplicated(keep="first").to_numpy()
-        probs.add("duplicate_id", spec.key, dup, lambda m: f"{spec.key} " + _quote(keys[m]) + " repeats an earlier row")
+        probs.add("duplicate_id", spec.key, dup, lambda m: duplicate_id_messages(spec.key, keys[m]))
         without_key = usable & keys.isna().to_numpy()
     else:
         without_key = usable if w.name == "touchpoints" else np.zeros(len(typed), dtype=bool)
@@ -344,7 +344,15 @@ def _duplicates(w: _Work) -> None:
         cols = [c for c in typed.columns if c != spec.key]
         dup = np.zeros(len(typed), dtype=bool)
         dup[without_key] = typed.loc[without_key, cols].duplicated(keep="first").to_numpy()
-        probs.add("duplicate_row", "", dup, "the whole row repeats an earlier row")
+        probs.add("duplicate_row", "", dup, DUPLICATE_ROW_MESSAGE)
+
+
+DUPLICATE_ROW_MESSAGE = "the whole row repeats an earlier row"
+
+
+def duplicate_id_messages(key: str, values: pd.Series) -> pd.Series:
+    """The message of each row whose ``key`` value repeats an earlier row's."""
+    return f"{key} " + _quote(values) + " repeats an earlier row"
 
 
 def _references(w: _Work, used_keys: dict[str, set], late_keys: dict[str, set]) -> None:
