@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journeylib
 from journeylib.errors import FreshnessWarning, JourneyDataError, SourceError
@@ -364,3 +366,35 @@ def test_contract_columns_outside_the_contract_are_kept_as_text(make_source):
     acc = "account_id,name,tier_custom\nA1,Acme, gold \nA2,Beta,\nA3,Gamma,silver\n"
     data = _load(make_source(accounts=acc))
     assert data.accounts["tier_custom"].tolist() == ["gold", None, "silver"]
+
+
+# --------------------------------------------------------------------------- text cleaning, fast path
+def _strip_reference(values: pd.Series) -> pd.Series:
+    """What ``_text`` gives for text: Python's ``str.strip`` value by value, empty and missing as None."""
+    t = values.astype("string").str.strip()
+    return t.astype(object).where(t.notna() & (t != ""), None)
+
+
+TRICKY_TEXT = ["  a ", "\u3000b\u3000", "\x1cc\x1f", "\xa0d", "e\u2028", "\u200bf\u200b", "", "   ", None, float("nan"),
+               "g h", "\t\n", "ÄÖ ", "\u0085i", "İstanbul ", 5, 5.5, "x\u00a0y"]
+
+
+def test_text_trims_exactly_as_python_strip():
+    from journeylib.data.validate import _text
+
+    values = pd.Series(TRICKY_TEXT, dtype=object)
+    assert _text(values).tolist() == _strip_reference(values).tolist()
+    # by hand: ideographic, separator-class and no-break spaces go; the zero-width space is not whitespace
+    assert _text(values).tolist()[:6] == ["a", "b", "c", "d", "e", "\u200bf\u200b"]
+    lone = pd.Series(["\ud800 ", " ok"], dtype=object)  # Arrow cannot hold a lone surrogate: the slow path
+    assert _text(lone).tolist() == ["\ud800", "ok"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab \t\u3000\xa0\x1c\u200bé\n")),
+                                             max_size=6)), max_size=30))
+def test_text_matches_python_strip_on_any_text(values):
+    from journeylib.data.validate import _text
+
+    s = pd.Series(values, dtype=object)
+    assert _text(s).tolist() == _strip_reference(s).tolist()

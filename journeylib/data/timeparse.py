@@ -67,6 +67,9 @@ def date_order_parts(values: pd.Series, dayfirst: bool) -> tuple[np.ndarray, boo
     """The ambiguous slash dates of ``values``, and whether any of them can only be read the other way
     (:func:`date_order_conflict` of a column read in parts is the parts' ambiguous dates when any part
     has such a date)."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        # datetimes and epoch numbers have no day/month order (and writing them as text took half of a load)
+        return np.zeros(len(values), dtype=bool), False
     text = values.astype("string")
     parts = text.str.extract(_SLASH_DATE)
     first, second = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")

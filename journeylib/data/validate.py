@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
 from ..schema import (ACCOUNT_ID, CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
@@ -201,8 +203,29 @@ def _text(s: pd.Series) -> pd.Series:
             out[s.notna() & ~whole] = s[s.notna() & ~whole].astype(str)
             return out
         return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else str(v))
-    t = s.astype("string").str.strip()
-    return t.astype(object).where(t.notna() & (t != ""), None)
+    t = s.astype("string")
+    try:
+        return _trimmed(t)
+    except (pa.ArrowException, UnicodeError):  # text Arrow cannot hold (lone surrogates): element by element
+        t = t.str.strip()
+        return t.astype(object).where(t.notna() & (t != ""), None)
+
+
+#: Every character ``str.strip()`` removes (Python's whitespace, which is wider than ASCII's).
+_SPACES = pa.array(sorted(c for c in map(chr, range(0x3001)) if c.isspace()))
+
+
+def _trimmed(t: pd.Series) -> pd.Series:
+    """``t.str.strip()`` with empty and missing as None, as objects; only values that start or end with
+    whitespace are stripped one by one (Arrow finds them: a value-by-value strip took a fifth of a load)."""
+    arr = pa.array(t.array)
+    ends = pc.or_(pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_SPACES),
+                  pc.is_in(pc.utf8_slice_codeunits(arr, -1), value_set=_SPACES))
+    out = t.to_numpy(dtype=object, na_value=None)
+    for i in np.flatnonzero(ends.fill_null(False).to_numpy(zero_copy_only=False)):
+        out[i] = out[i].strip() or None
+    out[pc.equal(arr, "").fill_null(False).to_numpy(zero_copy_only=False)] = None
+    return pd.Series(out, index=t.index, dtype=object)
 
 
 def _numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -239,7 +262,8 @@ def _coerce_column(df: pd.DataFrame, col: Column, probs: _Problems, tz: str, day
         return num
     text = _text(raw)
     if col.kind == "label":
-        text = text.map(lambda v: None if v is None else v.lower())
+        codes, names = pd.factorize(text)  # few distinct labels: lower each once
+        text = pd.Series(np.array([None, *(v.lower() for v in names)], dtype=object)[codes + 1], index=text.index)
         if col.allowed:
             unknown = text.notna() & ~text.isin(col.allowed)
             if unknown.any():
