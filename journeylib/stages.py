@@ -49,6 +49,17 @@ def _norm(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.lower()
 
 
+def _distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's number among the distinct rows of ``columns`` (compared as text, as :func:`_norm` reads
+    them), and the position of each distinct row's first occurrence."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        codes, uniques = pd.factorize(values.astype("string"))
+        key = pd.factorize(key * (len(uniques) + 1) + (codes + 1))[0]
+    _, first, rows = np.unique(key, return_index=True, return_inverse=True)
+    return rows, first
+
+
 class Lifecycle:
     """An ordered lifecycle and its touchpoint mapping.
 
@@ -175,6 +186,13 @@ class Lifecycle:
             mapping entry covers the touchpoint.
         """
         index = touchpoint.index
+        given_columns = [s for s in (touchpoint, channel, stage) if s is not None]
+        rows, first = _distinct_rows(given_columns)
+        if len(first) < len(index):  # few distinct (name, channel, stage): assign each once
+            result, problem = self.assign(*(s.iloc[first] if s is not None else None
+                                            for s in (touchpoint, channel, stage)))
+            return (pd.Series(result.to_numpy()[rows], index=index, dtype=object),
+                    pd.Series(problem.to_numpy()[rows], index=index, dtype=object))
         tp = _norm(touchpoint)
         by_name = tp.map(self.touchpoints)
         if channel is not None:

@@ -762,3 +762,24 @@ def test_paths_notebook_records_the_library_values(tmp_path, sample):
         assert (result.folder / "figures" / "02_journey_paths" / f"{name}.json").exists(), name
     html = (result.folder / "02_journey_paths.html").read_text()
     assert "Journey paths" in html and "@example" not in html
+
+
+_NAMES = st.sampled_from([None, float("nan"), "webinar", " Webinar ", "demo", "DEMO", "pricing_page", "mystery", "", 1, 1.0])
+_CHANNELS = st.sampled_from([None, "email", " Email", "paid_search", "events", ""])
+_STAGES = st.sampled_from([None, "", "decision", " Decision ", "decison", "renewal", "nonsense"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_NAMES, _CHANNELS, _STAGES), min_size=1, max_size=25), st.booleans(), st.booleans())
+def test_assign_gives_each_row_what_it_gives_that_row_alone(rows, with_channel, with_stage):
+    """Stages are assigned once per distinct (name, channel, stage): every row still gets its own answer,
+    including 1 and 1.0 (read as the texts '1' and '1.0') and None beside NaN."""
+    base = default_lifecycle()
+    lc = Lifecycle(base.stages, {**base.touchpoints, "1": "awareness", "email/demo": "research"})
+    frame = pd.DataFrame(rows, columns=["touchpoint", "channel", "stage"], dtype=object, index=range(10, 10 + len(rows)))
+    args = (frame["touchpoint"], frame["channel"] if with_channel else None, frame["stage"] if with_stage else None)
+    stages, problems = lc.assign(*args)
+    one_by_one = [lc.assign(*(a.iloc[[i]] if a is not None else None for a in args)) for i in range(len(frame))]
+    assert stages.index.equals(frame.index) and problems.index.equals(frame.index)
+    assert stages.tolist() == [s.iloc[0] for s, _ in one_by_one]
+    assert problems.tolist() == [p.iloc[0] for _, p in one_by_one]
