@@ -107,3 +107,15 @@ def test_a_contract_refuses_other_stages_and_says_what_is_missing(sample, tmp_pa
     (folder / CONTRACT_FILE).write_text(json.dumps({**meta, "format": "journeylib-contract/0"}))
     with pytest.raises(SourceError, match=r"format 'journeylib-contract/0' is not 'journeylib-contract/1'"):
         journeylib.load(str(folder))
+
+
+@pytest.mark.parametrize("dtype", ["string[python]", "string[pyarrow]", pd.StringDtype("pyarrow", na_value=float("nan")),
+                                   pd.StringDtype("python", na_value=float("nan")), object])
+def test_as_text_gives_what_astype_str_gives(dtype):
+    """The fast conversion of the contract's Arrow-backed text is astype(str), missing values included."""
+    from journeylib.data.contract import as_text
+
+    values = pd.Series(["A1", None, " b", "é", ""], dtype=dtype, index=[5, 6, 7, 8, 9], name="account_id")
+    expected = values.astype(str)
+    pd.testing.assert_series_equal(as_text(values), expected)
+    assert expected[6] in {"nan", "<NA>", "None"} and as_text(values).map(type).eq(str).all()

@@ -29,6 +29,7 @@ from ..checks import check_choice, check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
+from ..data.contract import as_text
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "CONVERSIONS", "UNKNOWN_CHANNEL"]
 
@@ -156,7 +157,7 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     cols = [ACCOUNT_ID, TIMESTAMP, CHANNEL if CHANNEL in tp else TOUCHPOINT]
     touches = tp[cols + [c for c in ("campaign", "stage", "event_id") if c in tp]]
     touches = touches.rename(columns={cols[2]: "_channel"})
-    touches = touches.assign(**{ACCOUNT_ID: touches[ACCOUNT_ID].astype(str)})
+    touches = touches.assign(**{ACCOUNT_ID: as_text(touches[ACCOUNT_ID])})
     merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].merge(touches, on=ACCOUNT_ID)
     # touches at the conversion are after it (the signature closing a deal), except the one creating a lead
     at_end_counts = conversion == "lead_created"

@@ -15,6 +15,7 @@ from ..data.timeparse import as_of_cutoff
 from ..errors import JourneyDataError, ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
+from ..data.contract import as_text
 
 
 def _col(table: str, name: str) -> str:
@@ -219,7 +220,7 @@ class _Prepared:
         self.parent = self.index.get_indexer(parent.where(parent.notna(), "\x00").astype(str))
 
         def code(frame: pd.DataFrame) -> np.ndarray:
-            return self.index.get_indexer(frame[ACCOUNT_ID].astype(str))
+            return self.index.get_indexer(as_text(frame[ACCOUNT_ID]))
 
         # subscriptions, by (account, start)
         sub = tables["subscriptions"]

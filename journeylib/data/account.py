@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CONTACT_ID, OPPORTUNITY_ID, TICKET_ID, TIMESTAMP
 from .load import JourneyData
+from .contract import as_text
 
 __all__ = ["find_account", "account_history", "HISTORY_COLUMNS", "KINDS"]
 
@@ -99,7 +100,7 @@ def account_history(data: JourneyData, account: Any) -> pd.DataFrame:
     account_id = find_account(data, account)
     who = _contact_labels(data)
     parts = []
-    tp = data.touchpoints[data.touchpoints[ACCOUNT_ID].astype(str) == account_id]
+    tp = data.touchpoints[as_text(data.touchpoints[ACCOUNT_ID]) == account_id]
     if len(tp):
         contact = tp[CONTACT_ID].astype("string") if CONTACT_ID in tp else pd.Series(pd.NA, index=tp.index)
         parts.append(pd.DataFrame({

@@ -24,7 +24,7 @@ from .load import JourneyData
 from .timeparse import as_of_cutoff
 from .validate import ValidationResult
 
-__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract"]
+__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "as_text"]
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
@@ -32,6 +32,20 @@ FORMAT = "journeylib-contract/1"
 #: object columns): at 20,000 accounts the touchpoints take 0.83 GB as Python strings.
 ARROW_STRING_TABLES = ("touchpoints", "usage")
 _REPORT = {"quarantine": "quarantine", "findings": "findings", "counts": "counts", "unmapped": "unmapped"}
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """``values.astype(str)``, the same Python strings, without its slow path for Arrow-backed text.
+
+    The touchpoints and usage of a contract hold Arrow-backed strings (:data:`ARROW_STRING_TABLES`);
+    ``astype(str)`` turns them into Python strings one value at a time (0.4-0.7 s per column of 1.9M
+    touchpoints), three to six times slower than converting the array at once. Missing values become
+    the same text as with ``astype(str)`` (``"nan"``, or ``"<NA>"`` for the ``string`` dtype).
+    """
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.astype(str)
+    na = "<NA>" if values.dtype.na_value is pd.NA else "nan"
+    return pd.Series(values.to_numpy(dtype=object, na_value=na), index=values.index, name=values.name, dtype=object)
 
 
 def is_contract(path: "str | Path") -> bool:

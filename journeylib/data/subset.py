@@ -9,6 +9,7 @@ import pandas as pd
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID
 from .load import JourneyData
+from .contract import as_text
 
 __all__ = ["data_for_accounts", "segment_accounts", "segment_columns"]
 
@@ -67,7 +68,7 @@ def data_for_accounts(data: JourneyData, accounts: Any) -> JourneyData:
     """
     keep = pd.Index(pd.Series(list(accounts), dtype=object).astype(str).unique())
     subset = copy.copy(data)
-    subset.tables = {name: (table[table[ACCOUNT_ID].astype(str).isin(keep)].reset_index(drop=True)
+    subset.tables = {name: (table[as_text(table[ACCOUNT_ID]).isin(keep)].reset_index(drop=True)
                             if table is not None and ACCOUNT_ID in table.columns else table)
                      for name, table in data.tables.items()}
     return subset

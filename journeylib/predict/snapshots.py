@@ -18,6 +18,7 @@ import pandas as pd
 from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
 from .visits import WON, _deal_touches
+from ..data.contract import as_text
 
 __all__ = ["deal_snapshots", "NUMERIC_FEATURES", "ACTIVITY_DAYS", "ECONOMIC_BUYER"]
 
@@ -143,7 +144,7 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
 def _first_per(touches: pd.DataFrame, column: str) -> pd.DataFrame:
     """Each deal's first touch time per value of ``column`` (rows with one), sorted by deal and time."""
     have = touches[touches[column].notna()]
-    first = have.groupby(["_deal", have[column].astype(str)], sort=False)[TIMESTAMP].min().reset_index()
+    first = have.groupby(["_deal", as_text(have[column])], sort=False)[TIMESTAMP].min().reset_index()
     return first.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
 
 

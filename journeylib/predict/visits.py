@@ -26,6 +26,7 @@ from ..checks import check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
+from ..data.contract import as_text
 
 __all__ = ["deal_visits", "deals", "segment_of", "WON", "LOST", "CHURNED", "ABSORBING", "NO_TOUCH", "VISIT_COLUMNS"]
 
@@ -111,7 +112,7 @@ def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -
     cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
     # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
     # found by positions instead of materialising every pair first
-    account, accounts = pd.factorize(tp[ACCOUNT_ID].astype(str), sort=False)
+    account, accounts = pd.factorize(as_text(tp[ACCOUNT_ID]), sort=False)
     by_account = np.argsort(account, kind="stable")
     bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
     code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))

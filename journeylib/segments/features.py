@@ -52,6 +52,7 @@ from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
 from ..stages import Lifecycle, default_lifecycle
+from ..data.contract import as_text
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
@@ -234,13 +235,13 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     # committee
     source = t["touchpoints"]
     tp = source[[c for c in (ACCOUNT_ID, TIMESTAMP, STAGE, CHANNEL, CONTACT_ID) if c in source]]  # what is read
-    tp = tp.assign(**{ACCOUNT_ID: tp[ACCOUNT_ID].astype(str)})
+    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID])})
     tp = tp.loc[tp[ACCOUNT_ID].isin(ids)]
     contacts, leads = t.get("contacts"), t.get("leads")
     if contacts is not None:
         con = contacts.loc[contacts[ACCOUNT_ID].astype(str).isin(ids)]
         out["contacts"] = _counts(ids, con[ACCOUNT_ID].astype(str))
-        engaged_ids = set(tp[CONTACT_ID].dropna().astype(str)) if CONTACT_ID in tp else set()
+        engaged_ids = set(as_text(tp[CONTACT_ID].dropna())) if CONTACT_ID in tp else set()
         if leads is not None and CONTACT_ID in leads:
             engaged_ids |= set(leads[CONTACT_ID].dropna().astype(str))
         eng = con.loc[con[CONTACT_ID].astype(str).isin(engaged_ids)]
@@ -310,8 +311,8 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     usage = t.get("usage")
     usage_cols = ["usage_weeks", "active_users_mean", "events_per_active_user", "seat_utilisation", "features_used"]
     if usage is not None and len(usage):
-        u = usage.loc[usage[ACCOUNT_ID].astype(str).isin(ids)].copy()
-        u[ACCOUNT_ID] = u[ACCOUNT_ID].astype(str)
+        u = usage.loc[as_text(usage[ACCOUNT_ID]).isin(ids)].copy()
+        u[ACCOUNT_ID] = as_text(u[ACCOUNT_ID])
         g = u.groupby(ACCOUNT_ID)
         out["usage_weeks"] = g.size().reindex(ids).astype("float64")
         active = g["active_users"].sum(min_count=1) if "active_users" in u else pd.Series(dtype=float)

@@ -14,6 +14,7 @@ from ..schema import ACCOUNT_ID, CONTACT_ID, STAGE, TIMESTAMP
 from .columns import UNASSIGNED
 from ..data.history import tables_as_of
 from .profiles import _as_labels
+from ..data.contract import as_text
 
 # --------------------------------------------------------------------------- outcomes
 def _tables(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Any]:
@@ -131,7 +132,7 @@ def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any
         usage = t.get("usage")
         if usage is not None and len(usage) and "active_users" in usage and "seats_purchased" in s:
             first = s.sort_values("start_date", kind="stable").drop_duplicates(ACCOUNT_ID).set_index(ACCOUNT_ID)
-            u = usage.assign(**{ACCOUNT_ID: usage[ACCOUNT_ID].astype(str)})
+            u = usage.assign(**{ACCOUNT_ID: as_text(usage[ACCOUNT_ID])})
             u = u.loc[u[ACCOUNT_ID].isin(first.index)]
             need = np.ceil(value_share * first["seats_purchased"]).reindex(u[ACCOUNT_ID]).to_numpy()
             start = first["start_date"].reindex(u[ACCOUNT_ID]).to_numpy()
@@ -160,7 +161,7 @@ def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any
 def _first_entries(t: dict, personas: "pd.DataFrame | pd.Series", lifecycle) -> pd.DataFrame:
     assign = _assignment(personas)
     tp = t["touchpoints"]
-    tp = tp.assign(**{ACCOUNT_ID: tp[ACCOUNT_ID].astype(str)})
+    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID])})
     tp = tp.loc[tp[ACCOUNT_ID].isin(assign[ACCOUNT_ID]) & tp[STAGE].notna()]
     linear = [s for s in lifecycle.ids if s not in lifecycle.recurring]
     tp = tp.loc[tp[STAGE].astype(str).isin(linear)]
@@ -249,7 +250,7 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
     roles = contacts.assign(**{CONTACT_ID: contacts[CONTACT_ID].astype(str)}).drop_duplicates(CONTACT_ID) \
         .set_index(CONTACT_ID)["role"] if "role" in contacts else pd.Series(dtype=object)
     tp = t["touchpoints"].dropna(subset=[CONTACT_ID])
-    tp = tp.assign(**{ACCOUNT_ID: tp[ACCOUNT_ID].astype(str), CONTACT_ID: tp[CONTACT_ID].astype(str)})
+    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID]), CONTACT_ID: as_text(tp[CONTACT_ID])})
     tp = tp.merge(assign, on=ACCOUNT_ID, how="inner")
     tp["role"] = tp[CONTACT_ID].map(roles).fillna("unknown").astype(str)
     tp["stage_id"] = tp[STAGE].astype(str)

@@ -15,6 +15,7 @@ from ..checks import check_choice, check_days, check_share
 from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT, OUTCOME
+from ..data.contract import as_text
 
 def _col(table: str, name: str) -> str:
     """A contract column name, checked against the schema once at import."""
@@ -407,7 +408,7 @@ def _first_usage_value(tables: Mapping, ev: UsageMilestone, cutoff: pd.Timestamp
     _need_columns(usage, [ACCOUNT_ID, USAGE_DATE, ev.column] + ([FEATURE] if ev.feature else []), "usage")
     if ev.share is not None:
         _need_columns(sub, [SEATS], "subscriptions (for the seat share of the usage milestone)")
-    u = pd.DataFrame({ACCOUNT_ID: usage[ACCOUNT_ID].astype(str), "date": _utc(usage[USAGE_DATE]),
+    u = pd.DataFrame({ACCOUNT_ID: as_text(usage[ACCOUNT_ID]), "date": _utc(usage[USAGE_DATE]),
                       "value": pd.to_numeric(usage[ev.column], errors="coerce")})
     if ev.feature:
         u = u[usage[FEATURE].astype("string").str.strip().str.lower().to_numpy() == ev.feature.strip().lower()]
