@@ -173,7 +173,10 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
         else:
             tables[name] = pd.read_parquet(path)
         if "stage" in tables[name] and name == "touchpoints":
-            tables[name]["stage"] = tables[name]["stage"].astype(object).astype(lifecycle.dtype)
+            stage = tables[name]["stage"]  # the lifecycle's categories (object, in order), recoded at once
+            if isinstance(stage.dtype, pd.CategoricalDtype):
+                stage = stage.cat.set_categories(list(lifecycle.dtype.categories))
+            tables[name]["stage"] = stage.astype(lifecycle.dtype)
     report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in _REPORT}
     tz = meta["tz"]
     written_as_of = pd.Timestamp(meta["as_of"])
