@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +33,17 @@ from ..config import load_config
 from ..errors import ParameterError, SourceError
 from ..schema import EVENT_ID, ROW_COL, TABLES
 from ..stages import load_lifecycle
-from .load import _match_contract_names
+from .load import _match_contract_names, fingerprint_header, row_hashes
 from .read import _add_provenance, choose_source, read_source, resolve_source, source_label
 from .report import LoadReport
 from .timeparse import as_of_cutoff, date_order_parts
 from .engines import DuckDBSession
-from .validate import (_ORDER, DUPLICATE_ROW_MESSAGE, FINDING_COLUMNS, _as_of_day, _closing_findings, _coerce_table,
-                       _count_row, _duplicates, _references, _settle, _stages, _window, check_structure, counts_frame,
-                       date_order_finding, duplicate_id_messages, problem_finding)
+from .validate import (_ORDER, DUPLICATE_ROW_MESSAGE, FINDING_COLUMNS, QUARANTINE_COLUMNS, _as_of_day,
+                       _closing_findings, _coerce_table, _count_row, _duplicates, _references, _set_aside, _settle,
+                       _stages, _window, check_structure, counts_frame, date_order_finding, duplicate_id_messages,
+                       problem_finding, quarantine_values, reasons_and_messages)
 
-__all__ = ["validation_report"]
+__all__ = ["validation_report", "write_contract_in_chunks"]
 
 TOUCHPOINTS = "touchpoints"
 
@@ -84,6 +86,85 @@ def validation_report(source: "str | Path | None" = None, *, as_of: Any = None, 
     --------
     >>> validation_report("exports/2026-10", as_of="2026-10-31").counts  # doctest: +SKIP
     """
+    run = _validate_in_chunks(source, as_of=as_of, stages=stages, tz=tz, config=config, dayfirst=dayfirst,
+                              freshness_days=freshness_days, chunk_rows=chunk_rows, memory_limit=memory_limit)
+    return run.report
+
+
+def write_contract_in_chunks(folder: "str | Path", source: "str | Path | None" = None, *, as_of: Any = None,
+                             stages: Any = None, tz: str | None = None, config: Any = None,
+                             dayfirst: bool | None = None, freshness_days: int | None = None,
+                             chunk_rows: int = 1_000_000, memory_limit: str = "2GB", include_pii: bool = False) -> Path:
+    """Load beyond memory: validate as :func:`validation_report` does and write the validated contract.
+
+    The folder is what :func:`~journeylib.data.contract.write_contract` writes for
+    ``journeylib.load(source, ...)``, and ``journeylib.load(folder)`` reads it back: the same used rows
+    in every table (the touchpoints in file order, duplicates removed as ``load`` removes them), the same
+    quarantine (every set-aside row with its reasons, messages and read values), counts and fingerprint.
+    The touchpoints never are in memory at once: each chunk's used and set-aside rows go to temporary
+    Parquet parts, and once DuckDB has found the duplicates across chunks the parts are streamed into
+    ``touchpoints.parquet`` and ``report/quarantine.parquet``. The findings lack only the diagnosis
+    ``load`` puts first (see :func:`validation_report`).
+
+    Parameters
+    ----------
+    folder : path
+        The contract folder to write (created; an earlier contract there is replaced).
+    source, as_of, stages, tz, config, dayfirst, freshness_days, chunk_rows, memory_limit
+        As for :func:`validation_report`.
+    include_pii : bool, default False
+        As for :func:`~journeylib.data.contract.write_contract`.
+
+    Returns
+    -------
+    Path
+        The folder; ``contract.json`` is written last.
+
+    Examples
+    --------
+    >>> write_contract_in_chunks("contract/", "exports/2026-10", as_of="2026-10-31")  # doctest: +SKIP
+    >>> data = journeylib.load("contract/")  # doctest: +SKIP
+    """
+    import tempfile
+
+    from .contract import begin_contract, finish_contract, write_report, write_tables
+
+    folder = begin_contract(folder)
+    with tempfile.TemporaryDirectory(prefix="journeylib-parts-") as parts:
+        run = _validate_in_chunks(source, as_of=as_of, stages=stages, tz=tz, config=config, dayfirst=dayfirst,
+                                  freshness_days=freshness_days, chunk_rows=chunk_rows, memory_limit=memory_limit,
+                                  parts=Path(parts))
+        try:
+            rows, left_out = write_tables(folder, {**run.used, TOUCHPOINTS: None}, include_pii=include_pii)
+            hashes = Path(parts) / "touchpoint-hashes.bin"
+            with open(hashes, "wb") as out:
+                rows[TOUCHPOINTS] = run.touchpoints.write(folder / f"{TOUCHPOINTS}.parquet", out)
+            set_aside = _write_quarantine(folder / "report" / "quarantine.parquet", run)
+        finally:
+            run.touchpoints.close()
+        write_report(folder, run.report)
+        finish_contract(folder, as_of=run.report.as_of, as_of_inferred=False, tz=run.tz, currency=run.currency,
+                        source=run.report.source, notes=run.report.notes, lifecycle=run.lifecycle, rows=rows,
+                        rows_set_aside=set_aside, left_out=left_out,
+                        fingerprint=_fingerprint(run.report.as_of, run.used, hashes, run.touchpoints.columns))
+    return folder
+
+
+@dataclass
+class _Run:
+    """What validating in chunks found: the report, the other tables' used rows and quarantine, and the
+    touchpoints (with their parts when written)."""
+    report: LoadReport
+    used: dict[str, pd.DataFrame | None]
+    quarantine: dict[str, pd.DataFrame]
+    touchpoints: "_Touchpoints"
+    lifecycle: Any
+    tz: str
+    currency: str
+
+
+def _validate_in_chunks(source, *, as_of, stages, tz, config, dayfirst, freshness_days, chunk_rows, memory_limit,
+                        parts: Path | None = None) -> _Run:
     cfg = load_config(given(config))
     if given(as_of) is None:
         raise ParameterError("as_of is required to validate touchpoints in chunks (e.g. as_of='2026-10-31')")
@@ -128,15 +209,20 @@ def validation_report(source: "str | Path | None" = None, *, as_of: Any = None, 
     used_keys: dict[str, set] = {}
     late_keys: dict[str, set] = {}
     findings, counts, last = [], [], {}
+    kept_used: dict[str, pd.DataFrame | None] = {name: None for name in TABLES if name != TOUCHPOINTS}
+    kept_quarantine: dict[str, pd.DataFrame] = {}
     unmapped = pd.DataFrame(columns=["touchpoint", "rows", "closest"])
     for name in _ORDER:
         if name == TOUCHPOINTS:
-            chunked = _Touchpoints(lifecycle, cutoff, tz, dayfirst, memory_limit)
+            chunked = _Touchpoints(lifecycle, cutoff, tz, dayfirst, memory_limit, path, parts)
             try:
                 for chunk in itertools.chain([] if first is None else [first], chunks):
                     chunked.add(chunk, used_keys, late_keys)
                 count, fnd, last_used = chunked.settle(sources)
-            finally:
+            except BaseException:
+                chunked.close()
+                raise
+            if parts is None:  # written contracts still read the duplicates found
                 chunked.close()
             counts.append(count)
             findings.extend(fnd)
@@ -148,6 +234,7 @@ def validation_report(source: "str | Path | None" = None, *, as_of: Any = None, 
         if w is None:
             continue
         used, quarantine, fnd = _settle(w, used_keys, late_keys)
+        kept_used[name], kept_quarantine[name] = (used, quarantine) if parts is not None else (None, None)
         findings.extend(fnd)
         counts.append(_count_row(name, sources, len(w.raw), len(used), len(quarantine),
                                  int((quarantine["severity"] == "error").sum())))
@@ -158,8 +245,9 @@ def validation_report(source: "str | Path | None" = None, *, as_of: Any = None, 
     notes = list(raw_source.notes)
     if unused:
         notes.append(f"not part of the data contract, not used: {', '.join(sorted(unused))}")
-    return LoadReport(counts=counts_frame(counts), findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
-                      unmapped=unmapped, as_of=as_of_day, as_of_inferred=False, source=where, notes=notes)
+    report = LoadReport(counts=counts_frame(counts), findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
+                        unmapped=unmapped, as_of=as_of_day, as_of_inferred=False, source=where, notes=notes)
+    return _Run(report, kept_used, kept_quarantine, chunked, lifecycle, tz, str(cfg.get("currency", "USD")))
 
 
 def _empty_frame(path: Path) -> pd.DataFrame:
@@ -192,8 +280,12 @@ class _Touchpoints:
     """The touchpoints' validation, chunk by chunk: row-level problems counted in Python, what spans
     chunks (duplicates, the last used time) in DuckDB on disk."""
 
-    def __init__(self, lifecycle, cutoff: pd.Timestamp, tz: str, dayfirst: bool, memory_limit: str):
+    def __init__(self, lifecycle, cutoff: pd.Timestamp, tz: str, dayfirst: bool, memory_limit: str, path: Path,
+                 parts: Path | None = None):
         self.lifecycle, self.cutoff, self.tz, self.dayfirst = lifecycle, cutoff, tz, dayfirst
+        self.path, self.parts = path, parts  # parts: where each chunk's used and set-aside rows go (when written)
+        self.chunk_rows: list[tuple[int, int]] = []  # first and last row number of each chunk written
+        self.columns: list[str] | None = None
         self.session = DuckDBSession(memory_limit)  # a database file in a temporary folder, spilling there
         self.con = self.session.con
         self.con.execute("CREATE TABLE usable (row BIGINT, k VARCHAR, bad BOOLEAN, err BOOLEAN, ts BIGINT)")
@@ -251,6 +343,93 @@ class _Touchpoints:
         self.con.register("chunk", stored)
         self.con.execute("INSERT INTO usable SELECT row, k, bad, err, ts FROM chunk")
         self.con.unregister("chunk")
+        if self.parts is not None and len(raw):
+            self._write_part(w, before)
+
+    def _write_part(self, w, before: int) -> None:
+        """This chunk's used rows (with their row numbers) and set-aside rows, as Parquet parts. A usable row set
+        aside (out of window) may still turn out a duplicate: its reasons and messages are kept split at the
+        place where ``validate`` checks duplicates, to put that reason in its place later."""
+        used, quarantine, _ = _set_aside(w)
+        self.columns = self.columns or list(used.columns)
+        used[ROW_COL] = w.raw[ROW_COL].to_numpy()[~w.probs.any_mask()].astype(np.int64)
+        idx = np.flatnonzero(w.probs.any_mask())
+        for half, entries in (("before", w.probs.entries[:before]), ("after", w.probs.entries[before:])):
+            reasons, messages = reasons_and_messages(entries, idx)
+            quarantine[f"_reasons_{half}"], quarantine[f"_message_{half}"] = reasons.to_numpy(), messages.to_numpy()
+        n = len(self.chunk_rows)
+        used.to_parquet(self.parts / f"used-{n:06d}.parquet", index=False)
+        quarantine.to_parquet(self.parts / f"quarantine-{n:06d}.parquet", index=False)
+        rows = w.raw[ROW_COL].to_numpy()
+        self.chunk_rows.append((int(rows[0]), int(rows[-1])))
+
+    def write(self, target: Path, hashes) -> int:
+        """Stream the used rows of every part, duplicates left out, into ``target``; write each row's
+        fingerprint hash to ``hashes``. Returns the rows written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schemas = []  # of the rows kept: a column whose only values were in duplicates stays without a type
+        for n, (first, last) in enumerate(self.chunk_rows):
+            part, dups = self.parts / f"used-{n:06d}.parquet", self._dups(first, last)
+            if dups.empty:
+                schemas.append(pq.read_schema(part))
+            else:
+                used = pd.read_parquet(part)
+                kept = used.loc[~used[ROW_COL].isin(dups["row"]).to_numpy()]
+                schemas.append(pa.Table.from_pandas(kept, preserve_index=False).schema)
+        schema = _common_schema(schemas, drop=ROW_COL)
+        written = 0
+        with pq.ParquetWriter(target, schema) as writer:
+            for n, (first, last) in enumerate(self.chunk_rows):
+                used = pd.read_parquet(self.parts / f"used-{n:06d}.parquet")
+                dup = used[ROW_COL].isin(self._dups(first, last)["row"]).to_numpy()
+                kept = used.loc[~dup].drop(columns=ROW_COL).reset_index(drop=True)
+                if "stage" in kept:
+                    kept["stage"] = kept["stage"].astype(self.lifecycle.dtype)
+                writer.write_table(pa.Table.from_pandas(kept, preserve_index=False).cast(schema))
+                hashes.write(row_hashes(TOUCHPOINTS, kept))
+                written += len(kept)
+            if not self.chunk_rows:  # no rows at all: the file still has the contract's columns
+                writer.write_table(schema.empty_table())
+        return written
+
+    def quarantine_parts(self):
+        """The set-aside touchpoints, part after part in row order, duplicates found across chunks included."""
+        import pyarrow.parquet as pq
+
+        spec = TABLES[TOUCHPOINTS]
+        groups = pq.ParquetFile(self.path)
+        starts = np.cumsum([0] + [groups.metadata.row_group(i).num_rows for i in range(groups.num_row_groups)])
+        for n, (first, last) in enumerate(self.chunk_rows):
+            q = pd.read_parquet(self.parts / f"quarantine-{n:06d}.parquet")
+            dups = self._dups(first, last)
+            if dups.empty:
+                yield q[QUARANTINE_COLUMNS]
+                continue
+            message = pd.Series(DUPLICATE_ROW_MESSAGE, index=dups.index, dtype=object)
+            keyed = dups["code"] == "duplicate_id"
+            message[keyed] = duplicate_id_messages(spec.key, dups.loc[keyed, "k"]).to_numpy()
+            dups = dups.assign(message=message).set_index("row")
+            known = q["row"].isin(dups.index).to_numpy()  # set aside already (out of window): one more reason
+            hit = dups.loc[q.loc[known, "row"]]
+            q.loc[known, "reasons"] = [";".join(dict.fromkeys(c for c in (rb, code, *ra.split(";")) if c))
+                                       for rb, code, ra in zip(q.loc[known, "_reasons_before"], hit["code"],
+                                                               q.loc[known, "_reasons_after"])]
+            q.loc[known, "message"] = ["; ".join(m for m in (mb, msg, ma) if m)
+                                       for mb, msg, ma in zip(q.loc[known, "_message_before"], hit["message"],
+                                                              q.loc[known, "_message_after"])]
+            q.loc[known, "severity"] = "error"
+            new = dups.loc[~dups.index.isin(q["row"])]
+            raw = _raw_rows(groups, starts, new.index.to_numpy())
+            added = pd.DataFrame({"table": TOUCHPOINTS, "source": self.path.name, "row": new.index.to_numpy(),
+                                  "reasons": new["code"].to_numpy(), "message": new["message"].to_numpy(),
+                                  "severity": "error", "values": quarantine_values(raw)}, columns=QUARANTINE_COLUMNS)
+            yield pd.concat([q[QUARANTINE_COLUMNS], added], ignore_index=True).sort_values("row", kind="stable")
+
+    def _dups(self, first: int, last: int) -> pd.DataFrame:
+        return self.con.execute("SELECT row, code, k FROM dups WHERE row BETWEEN ? AND ? ORDER BY row",
+                                [first, last]).df()
 
     def _dates(self, column: str, raw: pd.DataFrame) -> None:
         ambiguous, other = date_order_parts(raw[column], self.dayfirst)
@@ -327,6 +506,65 @@ class _Touchpoints:
         counts = pd.Series(self.unmapped).sort_values(ascending=False, kind="stable")
         return pd.DataFrame({"touchpoint": counts.index, "rows": counts.to_numpy(),
                              "closest": [", ".join(self.lifecycle.closest_touchpoints(n)) for n in counts.index]})
+
+
+def _raw_rows(groups, starts: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """Rows of the touchpoints file by row number (1-based), read again from their row groups."""
+    frames = []
+    for g in np.unique(np.searchsorted(starts, rows - 1, side="right") - 1):
+        table = groups.read_row_group(int(g)).to_pandas()
+        inside = rows[(rows - 1 >= starts[g]) & (rows - 1 < starts[g + 1])]
+        frames.append(table.iloc[inside - 1 - starts[g]])
+    return pd.concat(frames) if frames else pd.DataFrame()
+
+
+def _common_schema(schemas: list, drop: str):
+    """One Arrow schema for parts written apart: each column's type is its first non-null one."""
+    import pyarrow as pa
+
+    fields: dict[str, pa.Field] = {}
+    for schema in schemas:
+        for field in schema:
+            if field.name != drop and (field.name not in fields or pa.types.is_null(fields[field.name].type)):
+                fields[field.name] = field
+    return pa.schema(list(fields.values()))
+
+
+def _write_quarantine(target: Path, run: _Run) -> int:
+    """The quarantine of every table, in ``load``'s order (table, then row), streamed into one Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("table", pa.string()), ("source", pa.string()), ("row", pa.int64()),
+                        ("reasons", pa.string()), ("message", pa.string()), ("severity", pa.string()),
+                        ("values", pa.string())])
+    written = 0
+    with pq.ParquetWriter(target, schema) as writer:
+        for name in _ORDER:
+            frames = run.touchpoints.quarantine_parts() if name == TOUCHPOINTS else [run.quarantine.get(name)]
+            for frame in frames:
+                if frame is not None and len(frame):
+                    frame = frame.assign(source=frame["source"].astype(str))
+                    writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                    written += len(frame)
+    return written
+
+
+def _fingerprint(as_of: pd.Timestamp, used: dict, hashes: Path, tp_columns: list[str] | None) -> str:
+    """:meth:`JourneyData.fingerprint` of the contract, the touchpoints' row hashes read back from ``hashes``."""
+    import hashlib
+
+    h = hashlib.sha256(str(as_of.date()).encode())
+    for name in TABLES:
+        if name == TOUCHPOINTS:
+            h.update(fingerprint_header(name, tp_columns or []))
+            with open(hashes, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        elif used.get(name) is not None:
+            h.update(fingerprint_header(name, used[name].columns))
+            h.update(row_hashes(name, used[name]))
+    return h.hexdigest()
 
 
 def _exact_text(values: pd.Series) -> pd.Series:

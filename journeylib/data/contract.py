@@ -87,13 +87,35 @@ def write_contract(data: JourneyData, folder: "str | Path", *, include_pii: bool
     Path
         The folder. ``contract.json`` is written last, so a folder without it is incomplete.
     """
+    folder = begin_contract(folder)
+    rows, left_out = write_tables(folder, data.tables, include_pii=include_pii)
+    report = data.report()
+    _parquet_safe(data.quarantine).to_parquet(folder / "report" / "quarantine.parquet", index=False)
+    write_report(folder, report)
+    finish_contract(folder, as_of=data.as_of, as_of_inferred=report.as_of_inferred, tz=data.tz,
+                    currency=data.currency, source=data.source, notes=data.notes, lifecycle=data.lifecycle, rows=rows,
+                    rows_set_aside=len(data.quarantine), left_out=left_out, fingerprint=data.fingerprint())
+    return folder
+
+
+def begin_contract(folder: "str | Path") -> Path:
+    """Create a contract folder (and its ``report/``); an earlier ``contract.json`` there is removed first, so
+    the folder counts as incomplete until :func:`finish_contract`."""
     folder = Path(folder)
     (folder / "report").mkdir(parents=True, exist_ok=True)
     (folder / CONTRACT_FILE).unlink(missing_ok=True)
+    return folder
+
+
+def write_tables(folder: Path, tables: "dict[str, pd.DataFrame | None]", *, include_pii: bool = False
+                 ) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Write the given tables (None: absent, its file removed); their row counts and the personal columns left
+    out. Tables not in ``tables`` are left alone."""
     rows, left_out = {}, {}
     for name in TABLES:
-        frame = data.tables.get(name)
-        target = folder / f"{name}.parquet"
+        if name not in tables:
+            continue
+        frame, target = tables[name], folder / f"{name}.parquet"
         if frame is None:
             target.unlink(missing_ok=True)
             continue
@@ -103,27 +125,35 @@ def write_contract(data: JourneyData, folder: "str | Path", *, include_pii: bool
             left_out[name] = personal
         frame.to_parquet(target, index=False)
         rows[name] = len(frame)
-    report = data.report()
-    frames = {"quarantine": data.quarantine, "findings": report.findings, "counts": report.counts,
-              "unmapped": report.unmapped}
-    for name, frame in frames.items():
-        _parquet_safe(frame).to_parquet(folder / "report" / f"{name}.parquet", index=False)
+    return rows, left_out
+
+
+def write_report(folder: Path, report: Any) -> None:
+    """The load report's findings, counts and unmapped touchpoints into ``report/`` (the quarantine is written
+    by the caller: it may be too large for one frame)."""
+    for name in ("findings", "counts", "unmapped"):
+        _parquet_safe(getattr(report, name)).to_parquet(folder / "report" / f"{name}.parquet", index=False)
+
+
+def finish_contract(folder: Path, *, as_of: pd.Timestamp, as_of_inferred: bool, tz: str, currency: str, source: str,
+                    notes: list[str], lifecycle: Any, rows: dict[str, int], rows_set_aside: int,
+                    left_out: dict[str, list[str]], fingerprint: str) -> None:
+    """Write ``contract.json``, last: from then on the folder reads back as a contract."""
     meta = {
         "format": FORMAT,
-        "as_of": str(data.as_of.date()),
-        "as_of_inferred": bool(report.as_of_inferred),
-        "tz": data.tz,
-        "currency": data.currency,
-        "source": data.source,
-        "notes": list(data.notes),
-        "lifecycle": data.lifecycle.to_dict(),
+        "as_of": str(as_of.date()),
+        "as_of_inferred": bool(as_of_inferred),
+        "tz": tz,
+        "currency": currency,
+        "source": source,
+        "notes": list(notes),
+        "lifecycle": lifecycle.to_dict(),
         "rows": rows,
-        "rows_set_aside": int(len(data.quarantine)),
+        "rows_set_aside": int(rows_set_aside),
         "personal_columns_left_out": left_out,
-        "fingerprint": data.fingerprint(),
+        "fingerprint": fingerprint,
     }
     (folder / CONTRACT_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return folder
 
 
 def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | None" = None) -> JourneyData:

@@ -84,20 +84,33 @@ class JourneyData:
             df = self.tables[name]
             if df is None:
                 continue
-            df = df.drop(columns=[c for c in PII_COLUMNS.get(name, []) if c in df.columns])
-            h.update(name.encode())
-            h.update(",".join(map(str, df.columns)).encode())
-            frame = df.copy()
-            for col in frame.columns:
-                if isinstance(frame[col].dtype, pd.CategoricalDtype):
-                    frame[col] = frame[col].astype(object)
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            h.update(fingerprint_header(name, df.columns))
+            h.update(row_hashes(name, df))
         return h.hexdigest()
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}={len(df):,}" for n, df in self.tables.items() if df is not None)
         return (f"JourneyData(as_of={self.as_of.date()}, {sizes}, set_aside={len(self.quarantine):,}, "
                 f"source={self.source!r})")
+
+
+def _used_columns(name: str, columns) -> list[str]:
+    return [c for c in columns if c not in PII_COLUMNS.get(name, [])]
+
+
+def fingerprint_header(name: str, columns) -> bytes:
+    """What a table adds to :meth:`JourneyData.fingerprint` before its rows: its name and (non-personal) columns."""
+    return name.encode() + ",".join(map(str, _used_columns(name, columns))).encode()
+
+
+def row_hashes(name: str, frame: pd.DataFrame) -> bytes:
+    """What a table's rows add to :meth:`JourneyData.fingerprint`, row by row: the rows of a table read in
+    parts give, part after part, the bytes of the whole table."""
+    frame = frame[_used_columns(name, frame.columns)].copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype(object)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
 
 
 def _match_contract_names(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], list[str]]:

@@ -469,17 +469,13 @@ def _finding(table, column, code, severity, n, mask, raw, message) -> dict:
             "suggestion": SUGGESTIONS.get(code, "")}
 
 
-def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Split a table into used rows and quarantine rows; aggregate its findings."""
-    probs, raw = w.probs, w.raw
-    bad = probs.any_mask()
-    errors = probs.errors_mask()
-    idx = np.flatnonzero(bad)
+def reasons_and_messages(entries: list, idx: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Per row of ``idx`` (positions), the codes of the problems ``entries`` found in it, each once in check
+    order and joined by ";", and their messages joined by "; " (as the quarantine lists them)."""
     reasons = pd.Series("", index=idx, dtype=object)
     messages = pd.Series("", index=idx, dtype=object)
-    findings = []
     seen: dict[str, np.ndarray] = {}
-    for code, column, mask, msgs, sev in probs.entries:
+    for code, _column, mask, msgs, _severity in entries:
         sub = mask[idx]
         new_code = sub & ~seen.get(code, np.zeros(len(idx), dtype=bool))
         seen[code] = seen.get(code, np.zeros(len(idx), dtype=bool)) | sub
@@ -487,19 +483,33 @@ def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
             reasons[new_code] = reasons[new_code] + ";" + code
         m = msgs.reindex(idx[sub]).to_numpy()
         messages[sub] = messages[sub] + "; " + m
-        findings.append(problem_finding(w.name, column, code, sev, int(mask.sum()), raw[ROW_COL].to_numpy()[mask][:5],
-                                        msgs.head(3).tolist()))
-    values = raw.iloc[idx].drop(columns=[SOURCE_COL, ROW_COL])
-    value_json = values.to_json(orient="records", lines=True, date_format="iso", force_ascii=False).splitlines() \
+    return reasons.str.lstrip(";"), messages.str.slice(2)
+
+
+def quarantine_values(raw: pd.DataFrame) -> list[str]:
+    """The read values of set-aside rows, one JSON object per row (the quarantine's ``values``)."""
+    values = raw.drop(columns=[c for c in (SOURCE_COL, ROW_COL) if c in raw.columns])
+    return values.to_json(orient="records", lines=True, date_format="iso", force_ascii=False).splitlines() \
         if len(values) else []
+
+
+def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Split a table into used rows and quarantine rows; aggregate its findings."""
+    probs, raw = w.probs, w.raw
+    bad = probs.any_mask()
+    errors = probs.errors_mask()
+    idx = np.flatnonzero(bad)
+    reasons, messages = reasons_and_messages(probs.entries, idx)
+    findings = [problem_finding(w.name, column, code, sev, int(mask.sum()), raw[ROW_COL].to_numpy()[mask][:5],
+                                msgs.head(3).tolist()) for code, column, mask, msgs, sev in probs.entries]
     quarantine = pd.DataFrame({
         "table": w.name,
         "source": raw[SOURCE_COL].to_numpy()[idx] if len(idx) else np.array([], dtype=object),
         "row": raw[ROW_COL].to_numpy()[idx].astype("int64") if len(idx) else np.array([], dtype="int64"),
-        "reasons": reasons.str.lstrip(";").to_numpy(),
-        "message": messages.str.slice(2).to_numpy(),
+        "reasons": reasons.to_numpy(),
+        "message": messages.to_numpy(),
         "severity": np.where(errors[idx], "error", "out_of_window"),
-        "values": value_json,
+        "values": quarantine_values(raw.iloc[idx]),
     }, columns=QUARANTINE_COLUMNS)
     used = w.typed.loc[~bad].reset_index(drop=True)
     return used, quarantine, findings
