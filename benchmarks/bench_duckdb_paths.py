@@ -15,10 +15,12 @@ fits, the pandas engine (read the Parquet into pandas, then the same analyses) a
 With ``--validate`` an accounts table (each account id once) is written beside the touchpoints and
 the folder is validated: by ``journeylib.load`` and in chunks (``journey validate --engine duckdb``)
 at the compare size, where their counts and findings must be equal, and in chunks at the big size.
+With ``--contract`` the validated contract is also written, by ``write_contract`` of the loaded data and
+by ``write_contract_in_chunks``, whose fingerprints must be equal.
 
 Usage::
 
-    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5] [--spark] [--validate]
+    python benchmarks/bench_duckdb_paths.py [--millions 50] [--compare-millions 5] [--spark] [--validate [--contract]]
 """
 from __future__ import annotations
 
@@ -104,18 +106,28 @@ def dataset(millions: float) -> Path:
 _VALIDATE = r"""
 import json, resource, sys, time, warnings
 from journeylib import load
-from journeylib.data.chunked import validation_report
-engine, folder = sys.argv[1], sys.argv[2]
+from journeylib.data.chunked import validation_report, write_contract_in_chunks
+from journeylib.data.contract import contract_report, write_contract
+engine, folder, contract = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
 t0 = time.perf_counter()
+fingerprint = None
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     if engine == "pandas":
-        report = load(folder, as_of="2026-10-31").report()
+        data = load(folder, as_of="2026-10-31")
+        report = data.report()
+        if contract:
+            write_contract(data, contract)
+    elif contract:
+        report = contract_report(write_contract_in_chunks(contract, folder, as_of="2026-10-31"))
     else:
         report = validation_report(folder, as_of="2026-10-31")
+if contract:
+    fingerprint = json.load(open(contract + "/contract.json"))["fingerprint"]
+    report.findings = report.findings[report.findings["code"] != "likely_cause"]
 counts = report.counts.set_index("table").loc["touchpoints"]
 print(json.dumps({"engine": engine, "rows_read": int(counts["rows_read"]), "rows_used": int(counts["rows_used"]),
-                  "seconds": round(time.perf_counter() - t0, 1),
+                  "seconds": round(time.perf_counter() - t0, 1), "fingerprint": fingerprint,
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
                   "counts": report.counts.to_json(), "findings": report.findings.drop(
                       columns=["message", "example_rows"]).to_json()}))
@@ -133,9 +145,12 @@ def validation_source(path: Path) -> Path:
     return path.parent
 
 
-def measure_validation(engine: str, folder: Path) -> dict:
-    """Validate the source in a fresh process: ``load`` (pandas) or in chunks (DuckDB)."""
-    run = subprocess.run([sys.executable, "-c", _VALIDATE, engine, str(folder)], capture_output=True, text=True)
+def measure_validation(engine: str, folder: Path, contract: bool = False) -> dict:
+    """Validate the source in a fresh process: ``load`` (pandas) or in chunks (DuckDB); with ``contract`` also
+    write the validated contract (``write_contract`` of the loaded data, or ``write_contract_in_chunks``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = subprocess.run([sys.executable, "-c", _VALIDATE, engine, str(folder)]
+                             + ([str(Path(tmp) / "contract")] if contract else []), capture_output=True, text=True)
     if run.returncode:
         return {"engine": engine, "error": run.stderr.strip().splitlines()[-1][:300]}
     return json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
@@ -177,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate", action="store_true",
                         help="also validate the touchpoints in chunks (DuckDB engine): pandas and chunks at the "
                              "compare size (same counts and findings), chunks alone at the big size")
+    parser.add_argument("--contract", action="store_true",
+                        help="with --validate: also write the validated contract both ways (same fingerprint); the "
+                             "big size writes it in chunks")
     args = parser.parse_args(argv)
     if args.compare_millions:
         small = dataset(args.compare_millions)
@@ -193,15 +211,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"memory ratio {pandas_['peak_gb'] / duck['peak_gb']:.1f}x"
                   + (f"; spark {runs[2]['seconds']} s (the JVM's memory is not counted)" if args.spark else "")
                   + f"; identical frames: {same}")
-        if args.validate:
-            runs = [measure_validation(e, validation_source(small)) for e in ("pandas", "duckdb")]
+        for contract in ([False] + ([True] if args.contract else [])) if args.validate else []:
+            runs = [measure_validation(e, validation_source(small), contract) for e in ("pandas", "duckdb")]
             for r in runs:
                 print(json.dumps({k: v for k, v in r.items() if k not in ("counts", "findings")}))
             if all("error" not in r for r in runs):
-                same = all(runs[0][k] == runs[1][k] for k in ("counts", "findings"))
-                print(f"validating {args.compare_millions:g}M touchpoints: pandas {runs[0]['seconds']} s, "
-                      f"{runs[0]['peak_gb']:.2f} GB; chunks {runs[1]['seconds']} s, {runs[1]['peak_gb']:.2f} GB; "
-                      f"same counts and findings: {same}")
+                same = all(runs[0][k] == runs[1][k] for k in ("counts", "findings", "fingerprint"))
+                print(f"{'writing the contract of' if contract else 'validating'} {args.compare_millions:g}M "
+                      f"touchpoints: pandas {runs[0]['seconds']} s, {runs[0]['peak_gb']:.2f} GB; chunks "
+                      f"{runs[1]['seconds']} s, {runs[1]['peak_gb']:.2f} GB; same counts, findings"
+                      f"{' and fingerprint' if contract else ''}: {same}")
     if not args.millions:
         return 0
     big = measure("duckdb", dataset(args.millions))
@@ -210,10 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.millions:g}M touchpoints with duckdb: {big['seconds']} s, peak {big['peak_gb']:.2f} GB "
               f"(goal < 4 GB: {'met' if big['peak_gb'] < 4 else 'NOT met'})")
     if args.validate:
-        checked = measure_validation("duckdb", validation_source(dataset(args.millions)))
+        checked = measure_validation("duckdb", validation_source(dataset(args.millions)), args.contract)
         print(json.dumps({k: v for k, v in checked.items() if k not in ("counts", "findings")}))
         if "error" not in checked:
-            print(f"validating {args.millions:g}M touchpoints in chunks: {checked['seconds']} s, peak "
+            print(f"{'writing the contract of' if args.contract else 'validating'} {args.millions:g}M touchpoints "
+                  f"in chunks: {checked['seconds']} s, peak "
                   f"{checked['peak_gb']:.2f} GB (goal < 4 GB: {'met' if checked['peak_gb'] < 4 else 'NOT met'})")
     return 0
 

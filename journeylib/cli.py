@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -66,15 +67,29 @@ def _cmd_validate(args) -> int:
     engine = _validation_engine(args, settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JourneyWarning)
-        if engine == "duckdb":
-            from .data.chunked import validation_report
+        with tempfile.TemporaryDirectory(prefix="journeylib-contract-") as tmp:
+            if engine == "duckdb":
+                from .data.chunked import validation_report, write_contract_in_chunks
+                from .data.contract import contract_report, quarantine_to_csv
 
-            report = validation_report(args.source, as_of=as_of, stages=settings["stages"], tz=args.tz,
-                                       config=settings["config"])
-        else:
-            data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of,
-                        tz=args.tz, config=settings["config"])
-            report = data.report()
+                kw = dict(as_of=as_of, stages=settings["stages"], tz=args.tz, config=settings["config"])
+                if args.contract or args.quarantine:  # the set-aside rows are in the contract written in chunks
+                    contract = write_contract_in_chunks(args.contract or Path(tmp) / "contract", args.source, **kw)
+                    report = contract_report(contract)
+                else:
+                    report = validation_report(args.source, **kw)
+            else:
+                from .data.contract import write_contract
+
+                data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of,
+                            tz=args.tz, config=settings["config"])
+                report = data.report()
+                contract = write_contract(data, args.contract) if args.contract else None
+            if args.quarantine:
+                if engine == "duckdb":
+                    quarantine_to_csv(contract, args.quarantine)
+                else:
+                    data.quarantine.to_csv(args.quarantine, index=False)
     if args.json:
         print(report.to_json())
     else:
@@ -83,8 +98,9 @@ def _cmd_validate(args) -> int:
             if issubclass(w.category, JourneyWarning):
                 print(f"warning: {w.message}", file=sys.stderr)
         if args.quarantine:
-            data.quarantine.to_csv(args.quarantine, index=False)
             print(f"\nset-aside rows written to {args.quarantine}")
+        if args.contract:
+            print(f"validated contract written to {args.contract} (journeylib.load reads it without validating again)")
     return report.exit_code(strict=args.strict)
 
 
@@ -95,11 +111,9 @@ def _validation_engine(args, settings: dict) -> str:
 
     engine = choose_engine(resolve_source(choose_source(args.source, settings["config"])), args.engine)
     if engine == "duckdb":
-        unsupported = [flag for flag, value in (("--mapping", settings["mapping"]), ("--quarantine", args.quarantine))
-                       if value]
-        if unsupported:
-            raise ParameterError(f"{' and '.join(unsupported)} need(s) --engine pandas: the DuckDB engine counts what "
-                                 "is set aside in tables already in the contract's names and keeps no set-aside rows")
+        if settings["mapping"]:
+            raise ParameterError("--mapping needs --engine pandas: the DuckDB engine validates tables already in the "
+                                 "data contract's names (map the export with --engine pandas)")
     return engine
 
 
@@ -200,8 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.add_argument("--quarantine", help="also write the set-aside rows to this CSV (may hold personal data)")
     v.add_argument("--engine", choices=("auto", "pandas", "duckdb"), default="auto",
-                   help="duckdb: validate touchpoints.parquet in chunks, beyond memory (counts and findings, no "
-                        "set-aside rows; needs --as-of); auto: duckdb for touchpoints over 1 GB (default)")
+                   help="duckdb: validate touchpoints.parquet in chunks, beyond memory (needs --as-of and an "
+                        "accounts table; findings without the diagnosis of likely causes); auto: duckdb for "
+                        "touchpoints over 1 GB (default)")
+    v.add_argument("--contract", help="also write the validated contract (Parquet) to this folder: journeylib.load "
+                                      "and journey review read it without validating again")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="write a deterministic synthetic B2B dataset with planted truth")

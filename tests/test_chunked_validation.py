@@ -102,7 +102,7 @@ def test_what_chunks_cannot_do_is_said(parquet_source, tmp_path):
         validation_report(alone, as_of=AS_OF)
 
 
-def test_journey_validate_with_the_duckdb_engine(parquet_source, capsys):
+def test_journey_validate_with_the_duckdb_engine(parquet_source, capsys, tmp_path):
     assert main(["validate", str(parquet_source), "--as-of", AS_OF, "--json"]) == 0
     loaded = json.loads(capsys.readouterr().out)
     assert main(["validate", str(parquet_source), "--as-of", AS_OF, "--json", "--engine", "duckdb"]) == 0
@@ -111,10 +111,18 @@ def test_journey_validate_with_the_duckdb_engine(parquet_source, capsys):
     tp = [t for t in chunked["tables"] if t["table"] == "touchpoints"][0]
     # by hand: nine problems of 10 rows in separate rows, 5 unmapped; the 5 copies of set-aside rows are kept
     assert tp["rows_read"] == tp["rows_used"] + tp["rows_set_aside"] and tp["rows_set_aside"] == 9 * 10 + 5
-    # what the engine cannot give is refused with the flag to use instead
-    assert main(["validate", str(parquet_source), "--as-of", AS_OF, "--engine", "duckdb", "--quarantine",
-                 "q.csv"]) == 2
-    assert "--quarantine need(s) --engine pandas" in capsys.readouterr().err
+    # the set-aside rows and the contract, from either engine: the same files
+    for engine in ("duckdb", "pandas"):
+        assert main(["validate", str(parquet_source), "--as-of", AS_OF, "--engine", engine, "--quarantine",
+                     str(tmp_path / f"q-{engine}.csv"), "--contract", str(tmp_path / engine)]) == 0
+        assert f"validated contract written to {tmp_path / engine}" in capsys.readouterr().out
+    assert (tmp_path / "q-duckdb.csv").read_bytes() == (tmp_path / "q-pandas.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "q-duckdb.csv")) == 95
+    assert load(str(tmp_path / "duckdb")).fingerprint() == load(str(tmp_path / "pandas")).fingerprint()
+    # what the engine cannot do is refused with the flag to use instead
+    assert main(["validate", str(parquet_source), "--as-of", AS_OF, "--engine", "duckdb", "--mapping",
+                 "salesforce"]) == 2
+    assert "--mapping needs --engine pandas" in capsys.readouterr().err
 
 
 def _same_contract(source, chunk_rows, tmp_path):
@@ -197,3 +205,24 @@ def test_any_export_in_any_chunks_gives_loads_report(touchpoints, chunk_rows, tm
     own = expected.findings[expected.findings["code"] != "likely_cause"]
     pd.testing.assert_frame_equal(_by_key(got.findings), _by_key(own))
     _same_contract(tmp_path, chunk_rows, tmp_path / "written")
+
+
+def test_a_review_of_touchpoints_over_the_size_validates_them_in_chunks(parquet_source, tmp_path, monkeypatch):
+    """Over AUTO_DUCKDB_BYTES (1 GB; here 1 byte) the review writes its contract in chunks: the notebooks read
+    the same data (fingerprint) and the quarantine holds the same rows."""
+    from journeylib import review
+    from journeylib.data import engines
+
+    monkeypatch.setattr(engines, "AUTO_DUCKDB_BYTES", 1)
+    with pytest.raises(ParameterError, match="give --month"):
+        review.run_review(data=str(parquet_source), out=tmp_path / "reports", progress=False)
+    result = review.run_review(month="2026-10", data=str(parquet_source), out=tmp_path / "reports", progress=False,
+                               only=["00_data_health"])
+    assert not result.failed
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest["data"]["contract"]["validated"] == "in chunks, beyond memory (DuckDB)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert manifest["data"]["fingerprint"] == load(str(parquet_source), as_of=AS_OF).fingerprint()
+    assert manifest["data"]["rows_set_aside"] == 95 == len(pd.read_csv(result.folder / "quarantine.csv"))
+    assert "touchpoints" in (result.folder / "load_report.txt").read_text()

@@ -21,10 +21,11 @@ from ..errors import ParameterError, SourceError
 from ..schema import PII_COLUMNS, TABLES
 from ..stages import load_lifecycle
 from .load import JourneyData
+from .report import LoadReport
 from .timeparse import as_of_cutoff
 from .validate import ValidationResult
 
-__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "as_text"]
+__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "contract_report", "quarantine_to_csv", "as_text"]
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
@@ -223,3 +224,30 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
     from .history import data_as_of
 
     return data_as_of(data, as_of)
+
+
+def contract_report(folder: "str | Path") -> LoadReport:
+    """The load report of a contract folder, without reading its tables or its quarantine (which may be larger
+    than memory when the contract was written in chunks)."""
+    folder = Path(folder)
+    if not is_contract(folder):
+        raise SourceError(f"{folder}: not a validated contract (no {CONTRACT_FILE}); write one with write_contract")
+    meta = json.loads((folder / CONTRACT_FILE).read_text(encoding="utf-8"))
+    report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in ("findings", "counts",
+                                                                                        "unmapped")}
+    return LoadReport(counts=report["counts"], findings=report["findings"], unmapped=report["unmapped"],
+                      as_of=pd.Timestamp(meta["as_of"]), as_of_inferred=meta["as_of_inferred"], source=meta["source"],
+                      notes=meta["notes"])
+
+
+def quarantine_to_csv(folder: "str | Path", csv: "str | Path") -> None:
+    """A contract's set-aside rows as one CSV (as ``data.quarantine.to_csv(csv, index=False)`` writes them), batch
+    after batch: the quarantine of a contract written in chunks can be larger than memory."""
+    import pyarrow.parquet as pq
+
+    parquet = Path(folder) / "report" / "quarantine.parquet"
+    with open(csv, "w", encoding="utf-8", newline="") as out:
+        for i, batch in enumerate(pq.ParquetFile(parquet).iter_batches(batch_size=500_000)):
+            batch.to_pandas().to_csv(out, index=False, header=i == 0)
+        if out.tell() == 0:  # no set-aside row: the header alone
+            pd.DataFrame(columns=pq.read_schema(parquet).names).to_csv(out, index=False)

@@ -253,40 +253,44 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     paths = _in_need_order(_notebooks(folder, only, cfg))
 
+    in_chunks = _validate_in_chunks(data_param, cfg)
+    if in_chunks and month is None:
+        raise ParameterError("give --month: the source's touchpoints are validated in chunks (over 1 GB of Parquet), "
+                             "and the last date of that many touchpoints is not guessed")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JourneyWarning)
         if month is None:
             month = last_complete_month(load(data_param, config=cfg).as_of)
         as_of = str(month_end(month).date())
-        journey = load(data_param, as_of=as_of, config=cfg)
-    report = journey.report()
+        final = out / month
+        tmp = out / f".{month}.partial-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            # loaded and validated once: every notebook reads the validated contract, not the source again
+            contract, report, currency = _write_contract(data_param, cfg, as_of, tmp, in_chunks)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     if report.unusable:  # nothing to review: say why instead of failing every notebook
+        shutil.rmtree(tmp, ignore_errors=True)
         causes = [f"{f.message}; {f.suggestion}" for f in report.findings.itertuples() if f.code == "likely_cause"]
         raise JourneyDataError(f"data unusable: no usable row in {', '.join(report.unusable)}"
                                + "".join(f"\n  - {c}" for c in causes) + "\nRun journey validate for the full report.")
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    final = out / month
-    tmp = out / f".{month}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    # loaded and validated once: every notebook reads the validated contract, not the source again
-    contract = write_contract(journey, tmp / CONTRACT_DIR)
     params = {"data_path": str(contract.resolve()), "as_of": as_of, "month": month,
               "output_dir": str(tmp.resolve()), "config": config_param}
     result = ReviewResult(folder=final, month=month, as_of=as_of)
-    journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
     (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
     written = json.loads((contract / CONTRACT_FILE).read_text(encoding="utf-8"))
-    summary = {"source": journey.source, "fingerprint": written["fingerprint"],
-               "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(len(journey.quarantine)),
+    summary = {"source": written["source"], "fingerprint": written["fingerprint"],
+               "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(written["rows_set_aside"]),
                "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
+                            "validated": "in chunks, beyond memory (DuckDB)" if in_chunks else "in memory (pandas)",
                             "note": "the validated tables every notebook read (Parquet, without contact names "
                                     "and e-mails; its report/quarantine.parquet is internal, like quarantine.csv)"}}
-    currency = journey.currency
-    del journey, report  # the notebooks read the contract: this process need not hold the data while they run
     _release_memory()
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
@@ -307,6 +311,41 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def _validate_in_chunks(data_param: str, cfg: dict) -> bool:
+    """True when the source's touchpoints are a Parquet file too large to load at once (over
+    :data:`~journeylib.data.engines.AUTO_DUCKDB_BYTES`) and no column mapping applies: the review then validates
+    them in chunks (:func:`~journeylib.data.chunked.write_contract_in_chunks`)."""
+    from ..data.engines import choose_engine
+    from ..data.read import resolve_source
+
+    if cfg.get("mapping") or not data_param or "://" in data_param or data_param.startswith("env:"):
+        return False
+    resolved = Path(resolve_source(data_param))
+    if not resolved.is_dir() or (resolved / CONTRACT_FILE).is_file() or \
+            not any(p.name.lower() == "touchpoints.parquet" and p.is_file() for p in resolved.iterdir()):
+        return False
+    return choose_engine(resolved, "auto") == "duckdb"
+
+
+def _write_contract(data_param: str, cfg: dict, as_of: str, tmp: Path, in_chunks: bool):
+    """Load and validate the source once into ``tmp``: the contract folder, its load report and currency; the
+    set-aside rows go to ``tmp/quarantine.csv``."""
+    from ..data import load
+
+    if in_chunks:
+        from ..data.chunked import write_contract_in_chunks
+        from ..data.contract import contract_report, quarantine_to_csv
+
+        contract = write_contract_in_chunks(tmp / CONTRACT_DIR, data_param, as_of=as_of, config=cfg)
+        quarantine_to_csv(contract, tmp / "quarantine.csv")
+        meta = json.loads((contract / CONTRACT_FILE).read_text(encoding="utf-8"))
+        return contract, contract_report(contract), meta["currency"]
+    journey = load(data_param, as_of=as_of, config=cfg)
+    contract = write_contract(journey, tmp / CONTRACT_DIR)
+    journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
+    return contract, journey.report(), journey.currency
 
 
 def notebook_needs(path: Path) -> list[str]:
