@@ -12,9 +12,12 @@ used touchpoint (the freshness warning). The ambiguous day/month warning is summ
 chunks and raised when any chunk shows the other order, as for the whole column.
 
 Counts and findings (rows, example rows, messages) equal ``load``'s. Not given here: the
-set-aside rows themselves (``load`` keeps them in ``data.quarantine``), the diagnosis of likely
-causes that ``load`` puts first (it reads those rows), column mappings (map the export first),
-and accounts derived from the touchpoints (give an accounts table).
+diagnosis of likely causes that ``load`` puts first (it reads the set-aside rows), column mappings
+(map the export first), and accounts derived from the touchpoints (give an accounts table).
+
+:func:`write_contract_in_chunks` goes on to write the validated contract (loading beyond memory):
+the used and set-aside rows of each chunk pass through Parquet parts on disk and are streamed into
+the contract once the duplicates are known, so the folder equals the one written from ``load``.
 """
 from __future__ import annotations
 
@@ -343,7 +346,7 @@ class _Touchpoints:
         self.con.register("chunk", stored)
         self.con.execute("INSERT INTO usable SELECT row, k, bad, err, ts FROM chunk")
         self.con.unregister("chunk")
-        if self.parts is not None and len(raw):
+        if self.parts is not None and len(raw):  # (a file without rows is refused by check_structure)
             self._write_part(w, before)
 
     def _write_part(self, w, before: int) -> None:
@@ -390,8 +393,6 @@ class _Touchpoints:
                 writer.write_table(pa.Table.from_pandas(kept, preserve_index=False).cast(schema))
                 hashes.write(row_hashes(TOUCHPOINTS, kept))
                 written += len(kept)
-            if not self.chunk_rows:  # no rows at all: the file still has the contract's columns
-                writer.write_table(schema.empty_table())
         return written
 
     def quarantine_parts(self):
