@@ -253,7 +253,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     paths = _in_need_order(_notebooks(folder, only, cfg))
 
-    in_chunks = _validate_in_chunks(data_param, cfg)
+    in_chunks = _loads_in_chunks(data_param, cfg)
     if in_chunks and month is None:
         raise ParameterError("give --month: the source's touchpoints are validated in chunks (over 1 GB of Parquet), "
                              "and the last date of that many touchpoints is not guessed")
@@ -313,7 +313,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     return result
 
 
-def _validate_in_chunks(data_param: str, cfg: dict) -> bool:
+def _loads_in_chunks(data_param: str, cfg: dict) -> bool:
     """True when the source's touchpoints are a Parquet file too large to load at once (over
     :data:`~journeylib.data.engines.AUTO_DUCKDB_BYTES`) and no column mapping applies: the review then validates
     them in chunks (:func:`~journeylib.data.chunked.write_contract_in_chunks`)."""
