@@ -84,7 +84,8 @@ def _cmd_validate(args) -> int:
                 data = load(args.source, mapping=settings["mapping"], stages=settings["stages"], as_of=as_of,
                             tz=args.tz, config=settings["config"])
                 report = data.report()
-                contract = write_contract(data, args.contract) if args.contract else None
+                if args.contract:
+                    write_contract(data, args.contract)
             if args.quarantine:
                 if engine == "duckdb":
                     quarantine_to_csv(contract, args.quarantine)

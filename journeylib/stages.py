@@ -185,14 +185,17 @@ class Lifecycle:
             explicit stage names no stage, ``unmapped_touchpoint`` when no
             mapping entry covers the touchpoint.
         """
+        # few distinct (name, channel, stage): each is assigned once, and every row gets its answer
+        rows, first = _distinct_rows([s for s in (touchpoint, channel, stage) if s is not None])
+        result, problem = self._assign_each(*(s.iloc[first] if s is not None else None
+                                              for s in (touchpoint, channel, stage)))
+        return (pd.Series(result.to_numpy()[rows], index=touchpoint.index, dtype=object),
+                pd.Series(problem.to_numpy()[rows], index=touchpoint.index, dtype=object))
+
+    def _assign_each(self, touchpoint: pd.Series, channel: pd.Series | None,
+                     stage: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+        """:meth:`assign`, row by row."""
         index = touchpoint.index
-        given_columns = [s for s in (touchpoint, channel, stage) if s is not None]
-        rows, first = _distinct_rows(given_columns)
-        if len(first) < len(index):  # few distinct (name, channel, stage): assign each once
-            result, problem = self.assign(*(s.iloc[first] if s is not None else None
-                                            for s in (touchpoint, channel, stage)))
-            return (pd.Series(result.to_numpy()[rows], index=index, dtype=object),
-                    pd.Series(problem.to_numpy()[rows], index=index, dtype=object))
         tp = _norm(touchpoint)
         by_name = tp.map(self.touchpoints)
         if channel is not None:

@@ -25,7 +25,8 @@ from .report import LoadReport
 from .timeparse import as_of_cutoff
 from .validate import ValidationResult
 
-__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "contract_report", "quarantine_to_csv", "as_text"]
+__all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "read_meta", "contract_report",
+           "quarantine_to_csv", "as_text"]
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
@@ -157,6 +158,18 @@ def finish_contract(folder: Path, *, as_of: pd.Timestamp, as_of_inferred: bool, 
     (folder / CONTRACT_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def read_meta(folder: Path) -> dict:
+    """A contract folder's ``contract.json`` (a clear error when it is missing, unreadable or of another format)."""
+    try:
+        meta = json.loads((folder / CONTRACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"{folder}: not a readable validated contract ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise SourceError(f"{folder / CONTRACT_FILE}: format {meta.get('format')!r} is not {FORMAT!r}; load the "
+                          "original source again (journey review writes a new contract)")
+    return meta
+
+
 def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | None" = None) -> JourneyData:
     """Read a contract folder back as the JourneyData it was written from.
 
@@ -177,13 +190,7 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
         ``fingerprint()`` equals the one recorded.
     """
     folder = Path(folder)
-    try:
-        meta = json.loads((folder / CONTRACT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"{folder}: not a readable validated contract ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise SourceError(f"{folder / CONTRACT_FILE}: format {meta.get('format')!r} is not {FORMAT!r}; load the "
-                          "original source again (journey review writes a new contract)")
+    meta = read_meta(folder)
     lifecycle = load_lifecycle(meta["lifecycle"])
     if tables is not None:
         unknown = sorted(set(tables) - set(TABLES))
@@ -230,9 +237,7 @@ def contract_report(folder: "str | Path") -> LoadReport:
     """The load report of a contract folder, without reading its tables or its quarantine (which may be larger
     than memory when the contract was written in chunks)."""
     folder = Path(folder)
-    if not is_contract(folder):
-        raise SourceError(f"{folder}: not a validated contract (no {CONTRACT_FILE}); write one with write_contract")
-    meta = json.loads((folder / CONTRACT_FILE).read_text(encoding="utf-8"))
+    meta = read_meta(folder)
     report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in ("findings", "counts",
                                                                                         "unmapped")}
     return LoadReport(counts=report["counts"], findings=report["findings"], unmapped=report["unmapped"],

@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 
 from ..checks import given
-from ..data.contract import CONTRACT_FILE
+from ..data.contract import is_contract
 from ..data.contract import FORMAT as CONTRACT_FORMAT
-from ..data.contract import write_contract
+from ..data.contract import read_meta, write_contract
 from ..errors import JourneyDataError, JourneyWarning, ParameterError, did_you_mean, mask_secrets
 from ..widgets import HEADLESS_ENV
 from .record import _atomic_write, _json_value
@@ -271,7 +271,7 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
         tmp.mkdir(parents=True)
         try:
             # loaded and validated once: every notebook reads the validated contract, not the source again
-            contract, report, currency = _write_contract(data_param, cfg, as_of, tmp, in_chunks)
+            contract, report = _write_contract(data_param, cfg, as_of, tmp, in_chunks)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -284,7 +284,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
               "output_dir": str(tmp.resolve()), "config": config_param}
     result = ReviewResult(folder=final, month=month, as_of=as_of)
     (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
-    written = json.loads((contract / CONTRACT_FILE).read_text(encoding="utf-8"))
+    written = read_meta(contract)
+    currency = written["currency"]
     summary = {"source": written["source"], "fingerprint": written["fingerprint"],
                "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(written["rows_set_aside"]),
                "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
@@ -323,15 +324,15 @@ def _loads_in_chunks(data_param: str, cfg: dict) -> bool:
     if cfg.get("mapping") or not data_param or "://" in data_param or data_param.startswith("env:"):
         return False
     resolved = Path(resolve_source(data_param))
-    if not resolved.is_dir() or (resolved / CONTRACT_FILE).is_file() or \
+    if not resolved.is_dir() or is_contract(resolved) or \
             not any(p.name.lower() == "touchpoints.parquet" and p.is_file() for p in resolved.iterdir()):
         return False
     return choose_engine(resolved, "auto") == "duckdb"
 
 
 def _write_contract(data_param: str, cfg: dict, as_of: str, tmp: Path, in_chunks: bool):
-    """Load and validate the source once into ``tmp``: the contract folder, its load report and currency; the
-    set-aside rows go to ``tmp/quarantine.csv``."""
+    """Load and validate the source once into ``tmp``: the contract folder and its load report; the set-aside
+    rows go to ``tmp/quarantine.csv``."""
     from ..data import load
 
     if in_chunks:
@@ -340,12 +341,11 @@ def _write_contract(data_param: str, cfg: dict, as_of: str, tmp: Path, in_chunks
 
         contract = write_contract_in_chunks(tmp / CONTRACT_DIR, data_param, as_of=as_of, config=cfg)
         quarantine_to_csv(contract, tmp / "quarantine.csv")
-        meta = json.loads((contract / CONTRACT_FILE).read_text(encoding="utf-8"))
-        return contract, contract_report(contract), meta["currency"]
+        return contract, contract_report(contract)
     journey = load(data_param, as_of=as_of, config=cfg)
     contract = write_contract(journey, tmp / CONTRACT_DIR)
     journey.quarantine.to_csv(tmp / "quarantine.csv", index=False)
-    return contract, journey.report(), journey.currency
+    return contract, journey.report()
 
 
 def notebook_needs(path: Path) -> list[str]:
