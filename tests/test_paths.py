@@ -302,6 +302,25 @@ def test_drop_offs_exact():
     assert none.empty and "no outcome column" in none.attrs["note"]
 
 
+def test_drop_offs_fold_case_and_read_a_missing_outcome_as_another_outcome():
+    cols = ("account_id", "timestamp", "stage", "event_id", "touchpoint", "outcome")
+    log = make_log([("D2", "2026-01-01", "consideration", "4", "demo", "no_show"),
+                    ("D3", "2026-01-01", "consideration", "5", "demo", "attended"),
+                    ("D3", "2026-01-03", "decision", "6", "proposal_sent", "sent"),
+                    ("D4", "2026-01-01", "consideration", "7", "demo", "NO_SHOW"),
+                    ("D4", "2026-01-04", "consideration", "8", "demo", "attended"),
+                    ("D4", "2026-01-05", "decision", "9", "contract_signed", "completed"),
+                    ("D5", "2026-01-01", "consideration", "10", "demo", "No_Show"),
+                    ("D5", "2026-01-02", "consideration", "11", "demo", None)], columns=cols)
+    d = paths.drop_offs(paths.event_log(log, LC))
+    # demo: 6 events, 3 of them no-shows in 3 journeys; after the first no-show only D4 moved on (1 of 3); after
+    # the other outcomes (attended, attended, missing) D3 and D4 moved on, D5 did not (2 of 3)
+    assert d[["touchpoint", "outcome", "events", "journeys"]].values.tolist() == [["demo", "no_show", 3, 3]]
+    assert d["rate"].tolist() == [0.5]
+    assert d["progressed_share"].tolist() == [pytest.approx(1 / 3)]
+    assert d["progressed_share_otherwise"].tolist() == [pytest.approx(2 / 3)]
+
+
 def test_time_in_stage_per_segment():
     segs = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "segment": ["big", "big", "small"]})
     t = paths.time_in_stage(paths.event_log(T1, LC, segments=segs), segments=segs)

@@ -169,6 +169,13 @@ def stalls(log: "EventLog | JourneyData", *, dormant_days: float = 90.0) -> pd.D
 
 
 @document
+def _with_missing(values: np.ndarray, missing: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``values`` and ``missing``, and the code into them of each value, then of ``missing`` (last,
+    so a code of -1 picks it)."""
+    codes, distinct = pd.factorize(np.append(values, missing).astype(object))
+    return np.asarray(distinct, dtype=object), codes
+
+
 def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -> pd.DataFrame:
     """Drop-off points: touchpoints with a negative outcome, and what followed.
 
@@ -202,11 +209,16 @@ def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -
         return empty_result(cols, "the touchpoints have no outcome column: drop-offs cannot be seen")
     if not log.n_journeys:
         return empty_result(cols, log.note)
-    outcome = pd.Series(log.frame[OUTCOME].iloc[log.src].to_numpy(dtype=object)).astype("string").str.lower()
-    name = log.frame[TOUCHPOINT].iloc[log.src].to_numpy(dtype=object)
-    bad = outcome.isin(wanted).to_numpy(dtype=bool, na_value=False)
+    # codes, not a Python string per event: the outcome's distinct values are lowered once
+    outcome_codes, outcome_values = pd.factorize(log.frame[OUTCOME])
+    lowered = pd.Series(np.asarray(outcome_values, dtype=object)).astype("string").str.lower()
+    outcome_names, lowered_codes = _with_missing(lowered.to_numpy(dtype=object, na_value=""), "")
+    outcome = lowered_codes[outcome_codes[log.src]]  # a missing outcome (code -1) reads as ""
+    bad = np.append(lowered.isin(wanted).to_numpy(dtype=bool, na_value=False), False)[outcome_codes[log.src]]
     if not bad.any():
         return empty_result(cols, f"no touchpoint has the outcome(s) {', '.join(wanted)}")
+    name_codes, names = pd.factorize(log.frame[TOUCHPOINT])
+    name = name_codes[log.src]
     rank = np.array([0 if s.recurring else s.order + 1 for s in lc.stages], dtype=np.int64)[log.stage]
     # the furthest linear stage after each event, within its journey
     big = len(lc.ids) + 2
@@ -215,16 +227,17 @@ def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -
     same_next = np.r_[log.jcode[1:] == log.jcode[:-1], False]
     after = np.where(same_next, np.r_[after_incl[1:], 0], 0)
     progressed = after > rank
-    frame = pd.DataFrame({"j": log.jcode, "touchpoint": name, "outcome": outcome.to_numpy(dtype=object, na_value=""),
-                          "bad": bad, "progressed": progressed, "stage": log.stage})
-    pairs = frame.loc[bad, ["stage", "touchpoint"]].drop_duplicates()
+    named = name >= 0  # an event without a touchpoint name is in no group
+    frame = pd.DataFrame({"j": log.jcode[named], "touchpoint": name[named], "outcome": outcome[named],
+                          "bad": bad[named], "progressed": progressed[named], "stage": log.stage[named]})
+    pairs = frame.loc[frame["bad"], ["stage", "touchpoint"]].drop_duplicates()
     frame = frame.merge(pairs, on=["stage", "touchpoint"])  # only touchpoints (per stage) that have a drop outcome
     rows = []
     total = frame.groupby(["stage", "touchpoint"]).size()
     for (stage, tp, oc), part in frame[frame["bad"]].groupby(["stage", "touchpoint", "outcome"], sort=True):
         firsts = part.drop_duplicates("j")
         other = frame[(frame["stage"] == stage) & (frame["touchpoint"] == tp) & ~frame["bad"]].drop_duplicates("j")
-        rows.append((int(stage), tp, oc, len(part), len(firsts), len(part) / total[(stage, tp)],
+        rows.append((int(stage), names[tp], outcome_names[oc], len(part), len(firsts), len(part) / total[(stage, tp)],
                      firsts["progressed"].mean(), other["progressed"].mean() if len(other) else np.nan))
     out = pd.DataFrame(rows, columns=list(cols)).sort_values(["stage", "touchpoint", "outcome"], kind="stable")
     out["stage"] = pd.Categorical.from_codes(out["stage"].to_numpy(), dtype=lc.dtype)
