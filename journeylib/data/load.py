@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import load_config
@@ -103,14 +104,35 @@ def fingerprint_header(name: str, columns) -> bytes:
     return name.encode() + ",".join(map(str, _used_columns(name, columns))).encode()
 
 
-def row_hashes(name: str, frame: pd.DataFrame) -> bytes:
+def row_hashes(name: str, frame: pd.DataFrame, rows: int = 1_000_000) -> bytes:
     """What a table's rows add to :meth:`JourneyData.fingerprint`, row by row: the rows of a table read in
-    parts give, part after part, the bytes of the whole table."""
-    frame = frame[_used_columns(name, frame.columns)].copy()
-    for col in frame.columns:
-        if isinstance(frame[col].dtype, pd.CategoricalDtype):
-            frame[col] = frame[col].astype(object)
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    parts give, part after part, the bytes of the whole table.
+
+    Hashed ``rows`` at a time, and text by its distinct values: the same bytes as hashing every value as a
+    Python object, without making one (at 100,000 accounts that took 27 s and 2.2 GB more).
+    """
+    frame = frame[_used_columns(name, frame.columns)]
+    parts = []
+    for start in range(0, len(frame), rows):
+        part = frame.iloc[start:start + rows]
+        part = pd.DataFrame({col: _hashable(part[col]) for col in part.columns})
+        parts.append(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    return b"".join(parts)
+
+
+def _hashable(column: pd.Series):
+    """The column as pandas hashes it as objects: text (and text categories) as a categorical of its distinct
+    values, which pandas hashes value by value, as it does an object column; other categories as objects."""
+    dtype = column.dtype
+    text = pd.api.types.is_string_dtype(dtype) and dtype != object and not isinstance(dtype, pd.CategoricalDtype)
+    if isinstance(dtype, pd.CategoricalDtype):
+        text = dtype.categories.inferred_type == "string"
+        if not text:
+            return column.astype(object)
+    if not text:
+        return column
+    codes, distinct = pd.factorize(column)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object))
 
 
 def _match_contract_names(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], list[str]]:
