@@ -119,3 +119,18 @@ def test_as_text_gives_what_astype_str_gives(dtype):
     expected = values.astype(str)
     pd.testing.assert_series_equal(as_text(values), expected)
     assert expected[6] in {"nan", "<NA>", "None"} and as_text(values).map(type).eq(str).all()
+
+
+def test_row_hashes_are_those_of_the_values_as_objects_whatever_the_dtype_and_part_size():
+    from journeylib.data.load import row_hashes
+
+    text = ["a", None, "b", "a", "c", "b", "d"]
+    as_objects = pd.DataFrame({"account_id": pd.Series(text, dtype=object), "n": range(7),
+                               "tier": pd.Series([1, 2, 1, 3, 2, 1, 1], dtype=object)})
+    expected = pd.util.hash_pandas_object(as_objects, index=False).to_numpy().tobytes()
+    for kind in (pd.StringDtype("pyarrow", na_value=float("nan")), "string[pyarrow]", "category"):
+        typed = as_objects.assign(account_id=pd.Series(text, dtype=kind),
+                                  tier=pd.Categorical([1, 2, 1, 3, 2, 1, 1]))  # categories of numbers: as objects
+        for rows in (1, 3, 1_000_000):
+            assert row_hashes("touchpoints", typed, rows=rows) == expected, (kind, rows)
+    assert row_hashes("touchpoints", as_objects.iloc[:0]) == b""
