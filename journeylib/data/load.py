@@ -121,15 +121,10 @@ def row_hashes(name: str, frame: pd.DataFrame, rows: int = 1_000_000) -> bytes:
 
 
 def _hashable(column: pd.Series):
-    """The column as pandas hashes it as objects: text (and text categories) as a categorical of its distinct
-    values, which pandas hashes value by value, as it does an object column; other categories as objects."""
+    """The column as pandas hashes it as objects: text and categories as a categorical of their distinct values
+    as objects, which pandas hashes value by value, as it does an object column."""
     dtype = column.dtype
-    text = pd.api.types.is_string_dtype(dtype) and dtype != object and not isinstance(dtype, pd.CategoricalDtype)
-    if isinstance(dtype, pd.CategoricalDtype):
-        text = dtype.categories.inferred_type == "string"
-        if not text:
-            return column.astype(object)
-    if not text:
+    if dtype == object or not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)):
         return column
     codes, distinct = pd.factorize(column)
     return pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object))
