@@ -138,6 +138,22 @@ def test_features_exact_on_a_hand_written_dataset():
     assert a1["nps_mean"] == 7.5 and a2["csat_mean"] == 4 and np.isnan(a1["csat_mean"])
 
 
+def test_features_fold_channel_spellings_and_skip_missing_values_and_unknown_accounts():
+    tables = tiny_tables()
+    tp = tables["touchpoints"]
+    tp.loc[tp["event_id"] == "E3", "channel"] = " Sales "
+    tp.loc[tp["event_id"] == "E4", "channel"] = "SALES"
+    tp.loc[tp["event_id"] == "E5", ["channel", "stage"]] = None  # E7, the other customer_success, is after as_of
+    tables["touchpoints"] = pd.concat([tp, _frame("event_id,account_id,timestamp,touchpoint,channel,stage,contact_id", [
+        ("E15", "A9", "2026-03-01T00:00:00Z", "demo", "sales", "consideration", "C9")])], ignore_index=True)
+    f = account_features(tables, as_of=AS_OF).set_index("account_id")
+    assert list(f.index) == ["A1", "A2", "A3"]  # A9 is no account: its touchpoint counts nowhere
+    assert f["touchpoints"].tolist() == [6, 3, 2] and f["channel_sales"].tolist() == [2, 0, 0]
+    assert "channel_customer_success" not in f  # its only touchpoint known at as_of has no channel
+    assert f.loc["A1", "stage_onboarding"] == 0 and f.loc["A1", ["stage_awareness", "stage_decision"]].tolist() == [1, 1]
+    assert f["contacts_engaged"].tolist() == [3, 1, 0]  # C9 (of the unknown account) engages nobody
+
+
 def test_features_skip_absent_tables_with_a_note():
     tables = {k: v for k, v in tiny_tables().items() if k in ("accounts", "touchpoints")}
     f = account_features(tables, as_of=AS_OF)

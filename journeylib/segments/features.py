@@ -178,6 +178,38 @@ def _counts(ids: pd.Index, keys: pd.Series) -> pd.Series:
     return keys.value_counts().reindex(ids, fill_value=0).astype("float64")
 
 
+def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    """Per key, the position among ``ids`` (unique) of its text (``astype(str)``'s), -1 for none; each distinct
+    key is turned into text once."""
+    codes, distinct = pd.factorize(keys, use_na_sentinel=False)
+    return ids.get_indexer(as_text(pd.Series(distinct, dtype=keys.dtype)))[codes]
+
+
+def _kept_codes(column: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The ``kept`` rows' codes into the column's distinct values (missing: -1), and those values as text."""
+    codes, distinct = pd.factorize(column)
+    return codes[kept], [str(v) for v in np.asarray(distinct, dtype=object)]
+
+
+def _regroup(codes: np.ndarray, texts: list[str], names: Sequence[str]) -> np.ndarray:
+    """``codes`` into ``texts`` as positions among ``names`` (-1: missing, or none of the names)."""
+    lookup = {name: k for k, name in enumerate(names)}
+    return np.array([lookup.get(text, -1) for text in texts] + [-1], dtype=np.int64)[codes]
+
+
+def _bincount(ids: pd.Index, positions: np.ndarray) -> pd.Series:
+    """How many times each of ``ids`` is at ``positions`` (float)."""
+    return pd.Series(np.bincount(positions, minlength=len(ids)).astype("float64"), index=ids)
+
+
+def _bincounts(ids: pd.Index, positions: np.ndarray, group: np.ndarray, n_groups: int) -> list[pd.Series]:
+    """Per group (0 to ``n_groups`` - 1), :func:`_bincount` of the positions in it; a group of -1 is in none."""
+    ok = group >= 0
+    grid = np.bincount(positions[ok] * n_groups + group[ok], minlength=len(ids) * n_groups)
+    grid = grid.reshape(len(ids), n_groups)
+    return [pd.Series(grid[:, k].astype("float64"), index=ids) for k in range(n_groups)]
+
+
 def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[str] = PAID_CHANNELS,
                      self_guided_channels: Sequence[str] = SELF_GUIDED_CHANNELS) -> pd.DataFrame:
     """One row of features per account, from what is known at the end of ``as_of``.
@@ -234,14 +266,18 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
 
     # committee
     source = t["touchpoints"]
-    tp = source[[c for c in (ACCOUNT_ID, TIMESTAMP, STAGE, CHANNEL, CONTACT_ID) if c in source]]  # what is read
-    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID])})
-    tp = tp.loc[tp[ACCOUNT_ID].isin(ids)]
+    # each touchpoint's account as its position among ids: counts are bincounts, not text compared row by row
+    position = _positions(ids, source[ACCOUNT_ID])
+    kept = position >= 0
+    position = position[kept]
     contacts, leads = t.get("contacts"), t.get("leads")
     if contacts is not None:
         con = contacts.loc[contacts[ACCOUNT_ID].astype(str).isin(ids)]
         out["contacts"] = _counts(ids, con[ACCOUNT_ID].astype(str))
-        engaged_ids = set(as_text(tp[CONTACT_ID].dropna())) if CONTACT_ID in tp else set()
+        engaged_ids = set()
+        if CONTACT_ID in source:
+            codes, texts = _kept_codes(source[CONTACT_ID], kept)
+            engaged_ids = {texts[i] for i in np.unique(codes[codes >= 0])}
         if leads is not None and CONTACT_ID in leads:
             engaged_ids |= set(leads[CONTACT_ID].dropna().astype(str))
         eng = con.loc[con[CONTACT_ID].astype(str).isin(engaged_ids)]
@@ -262,15 +298,19 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         notes.append("committee: no leads table (or no account_id in it), so leads is missing")
 
     # engagement
-    out["touchpoints"] = _counts(ids, tp[ACCOUNT_ID])
-    stage = tp[STAGE].astype(object) if STAGE in tp else pd.Series(None, index=tp.index, dtype=object)
-    stage = stage.astype(str)  # once, not once per stage
-    for sid in lifecycle.ids:
-        out[f"stage_{sid}"] = _counts(ids, tp.loc[stage == sid, ACCOUNT_ID])
-    channel = tp[CHANNEL].astype("string").str.strip().str.lower() if CHANNEL in tp else \
-        pd.Series(pd.NA, index=tp.index, dtype="string")
-    for ch in sorted(channel.dropna().unique()):
-        out[f"channel_{_slug(ch)}"] = _counts(ids, tp.loc[channel == ch, ACCOUNT_ID])
+    out["touchpoints"] = _bincount(ids, position)
+    stage = _regroup(*_kept_codes(source[STAGE], kept), lifecycle.ids) if STAGE in source else \
+        np.full(len(position), -1)
+    for sid, counts in zip(lifecycle.ids, _bincounts(ids, position, stage, len(lifecycle.ids))):
+        out[f"stage_{sid}"] = counts
+    channels, channel = [], np.full(len(position), -1)
+    if CHANNEL in source:  # channels compared stripped and in lower case
+        codes, texts = _kept_codes(source[CHANNEL], kept)
+        lowered = [text.strip().lower() for text in texts]
+        channels = sorted({lowered[i] for i in np.unique(codes[codes >= 0])})
+        channel = _regroup(codes, lowered, channels)
+    for ch, counts in zip(channels, _bincounts(ids, position, channel, len(channels))):
+        out[f"channel_{_slug(ch)}"] = counts
     opps = t.get("opportunities")
     new = None
     if opps is not None:
@@ -284,15 +324,14 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         first_won = won.groupby(ACCOUNT_ID)["closed_at"].min()
         journey_end = first_won.reindex(ids).fillna(cutoff)
     # compared as UTC datetime64 (a tz-aware column's to_numpy() is an object array of Timestamps: 20x slower)
-    in_journey = (tp[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-                  <= journey_end.reindex(tp[ACCOUNT_ID]).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
-    jtp = tp.loc[in_journey]
-    jch = channel.loc[in_journey]
-    n_journey = _counts(ids, jtp[ACCOUNT_ID])
+    in_journey = (source[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()[kept]
+                  <= journey_end.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()[position])
+    n_journey = _bincount(ids, position[in_journey])
     out["journey_touchpoints"] = n_journey
     for col, chans in (("paid_share", paid_channels), ("self_guided_share", self_guided_channels)):
         wanted = {str(c).strip().lower() for c in chans}
-        hits = _counts(ids, jtp.loc[jch.isin(wanted).fillna(False).to_numpy(bool), ACCOUNT_ID])
+        hit = np.array([ch in wanted for ch in channels] + [False])[channel]  # a missing channel (-1): no hit
+        hits = _bincount(ids, position[in_journey & hit])
         out[col] = (hits + 0.5) / (n_journey + 1.0)  # smoothed: a short journey is not a 0 or 1 share
 
     # sales
