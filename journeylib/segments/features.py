@@ -178,17 +178,24 @@ def _counts(ids: pd.Index, keys: pd.Series) -> pd.Series:
     return keys.value_counts().reindex(ids, fill_value=0).astype("float64")
 
 
-def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
-    """Per key, the position among ``ids`` (unique) of its text (``astype(str)``'s), -1 for none; each distinct
-    key is turned into text once."""
+def _text_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct keys (a missing key is one of them) and those keys as text, as ``as_text``
+    (``astype(str)``) gives them: each distinct key is turned into text once, not once per row."""
     codes, distinct = pd.factorize(keys, use_na_sentinel=False)
-    return ids.get_indexer(as_text(pd.Series(distinct, dtype=keys.dtype)))[codes]
+    return codes, as_text(pd.Series(distinct, dtype=keys.dtype)).to_numpy(dtype=object)
 
 
-def _kept_codes(column: pd.Series, kept: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """The ``kept`` rows' codes into the column's distinct values (missing: -1), and those values as text."""
+def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    """Per key, the position among ``ids`` (unique) of its text, -1 for none."""
+    codes, texts = _text_codes(keys)
+    return ids.get_indexer(texts)[codes]
+
+
+def _kept_codes(column: pd.Series, kept: "np.ndarray | None" = None) -> tuple[np.ndarray, list[str]]:
+    """The ``kept`` rows' (default: all) codes into the column's distinct values (missing: -1), and those values
+    as text."""
     codes, distinct = pd.factorize(column)
-    return codes[kept], [str(v) for v in np.asarray(distinct, dtype=object)]
+    return codes if kept is None else codes[kept], [str(v) for v in np.asarray(distinct, dtype=object)]
 
 
 def _regroup(codes: np.ndarray, texts: list[str], names: Sequence[str]) -> np.ndarray:

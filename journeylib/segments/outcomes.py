@@ -15,6 +15,7 @@ from .columns import UNASSIGNED
 from ..data.history import tables_as_of
 from .profiles import _as_labels
 from ..data.contract import as_text
+from .features import _kept_codes, _regroup, _text_codes
 
 # --------------------------------------------------------------------------- outcomes
 def _tables(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Any]:
@@ -43,6 +44,13 @@ def _active_mrr(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
     on = (subs["start_date"] <= at) & (subs["end_date"].isna() | (subs["end_date"] >= at))
     mrr = subs["mrr"] if "mrr" in subs else pd.Series(np.nan, index=subs.index)
     return mrr.where(on, 0.0).groupby(subs[ACCOUNT_ID].astype(str)).sum()
+
+
+def _utc_instants(values: pd.Series) -> np.ndarray:
+    """A datetime column as datetime64 in UTC (NaT where missing), whether it has a timezone or not."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.to_numpy()
 
 
 def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any = None, *,
@@ -135,8 +143,10 @@ def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any
             u = usage.assign(**{ACCOUNT_ID: as_text(usage[ACCOUNT_ID])})
             u = u.loc[u[ACCOUNT_ID].isin(first.index)]
             need = np.ceil(value_share * first["seats_purchased"]).reindex(u[ACCOUNT_ID]).to_numpy()
-            start = first["start_date"].reindex(u[ACCOUNT_ID]).to_numpy()
-            ok = (u["active_users"].to_numpy() >= need) & (u["date"].to_numpy() >= start) & ~np.isnan(need)
+            # compared as UTC datetime64 (a tz-aware column's to_numpy() is an object array of Timestamps)
+            start = first["start_date"].reindex(u[ACCOUNT_ID])
+            on_or_after = _utc_instants(u["date"]) >= _utc_instants(start)
+            ok = (u["active_users"].to_numpy() >= need) & on_or_after & ~np.isnan(need)
             reached = u.loc[ok].groupby(ACCOUNT_ID)["date"].min()
             ttv = ((reached - first["start_date"].reindex(reached.index)).dt.total_seconds() / 86400.0).clip(lower=0)
             with_usage = pd.Index(u[ACCOUNT_ID].unique())
@@ -159,13 +169,19 @@ def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any
 
 # --------------------------------------------------------------------------- journeys
 def _first_entries(t: dict, personas: "pd.DataFrame | pd.Series", lifecycle) -> pd.DataFrame:
+    """Per assigned account and linear stage it entered, its first time there (text ids; touchpoints grouped by
+    codes, each distinct account and stage turned into text once)."""
     assign = _assignment(personas)
     tp = t["touchpoints"]
-    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID])})
-    tp = tp.loc[tp[ACCOUNT_ID].isin(assign[ACCOUNT_ID]) & tp[STAGE].notna()]
     linear = [s for s in lifecycle.ids if s not in lifecycle.recurring]
-    tp = tp.loc[tp[STAGE].astype(str).isin(linear)]
-    first = tp.groupby([ACCOUNT_ID, tp[STAGE].astype(str).rename(STAGE)], observed=True)[TIMESTAMP].min().reset_index()
+    account, account_text = _text_codes(tp[ACCOUNT_ID])
+    same_text, texts = pd.factorize(account_text)  # distinct keys with one text are one account
+    stage = _regroup(*_kept_codes(tp[STAGE]), linear)
+    rows = pd.Series(account_text).isin(assign[ACCOUNT_ID]).to_numpy()[account] & (stage >= 0)
+    entries = pd.DataFrame({"a": same_text[account[rows]], "s": stage[rows], TIMESTAMP: tp[TIMESTAMP].array[rows]})
+    first = entries.groupby(["a", "s"])[TIMESTAMP].min().reset_index()
+    first = pd.DataFrame({ACCOUNT_ID: np.asarray(texts, dtype=object)[first["a"].to_numpy()],
+                          STAGE: np.asarray(linear, dtype=object)[first["s"].to_numpy()], TIMESTAMP: first[TIMESTAMP]})
     first["order"] = first[STAGE].map(lifecycle.order)
     first = first.sort_values([ACCOUNT_ID, TIMESTAMP, "order"], kind="stable")
     return first.merge(assign, on=ACCOUNT_ID, how="inner")
@@ -249,14 +265,25 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
         return out
     roles = contacts.assign(**{CONTACT_ID: contacts[CONTACT_ID].astype(str)}).drop_duplicates(CONTACT_ID) \
         .set_index(CONTACT_ID)["role"] if "role" in contacts else pd.Series(dtype=object)
-    tp = t["touchpoints"].dropna(subset=[CONTACT_ID])
-    tp = tp.assign(**{ACCOUNT_ID: as_text(tp[ACCOUNT_ID]), CONTACT_ID: as_text(tp[CONTACT_ID])})
-    tp = tp.merge(assign, on=ACCOUNT_ID, how="inner")
-    tp["role"] = tp[CONTACT_ID].map(roles).fillna("unknown").astype(str)
-    tp["stage_id"] = tp[STAGE].astype(str)
-    tp = tp.loc[tp[STAGE].notna()]
-    agg = tp.groupby(["persona_id", "persona", "role", "stage_id"]).agg(
-        touchpoints=(ACCOUNT_ID, "size"), accounts=(ACCOUNT_ID, "nunique")).reset_index()
+    # touchpoints grouped by codes; each distinct account, contact and stage turned into text once
+    tp = t["touchpoints"]
+    rows = (tp[CONTACT_ID].notna() & tp[STAGE].notna()).to_numpy()
+    account, account_text = _text_codes(tp[ACCOUNT_ID])
+    same_text = pd.factorize(account_text)[0]  # distinct keys with one text are one account
+    contact, contact_text = _text_codes(tp[CONTACT_ID])
+    role, role_names = pd.factorize(pd.Series(contact_text).map(roles).fillna("unknown").astype(str))
+    codes, texts = _kept_codes(tp[STAGE], rows)
+    stages = sorted({texts[i] for i in np.unique(codes[codes >= 0])})
+    personas_of = pd.DataFrame({"a": np.arange(len(account_text)), ACCOUNT_ID: account_text}) \
+        .merge(assign, on=ACCOUNT_ID, how="inner")[["a", "persona_id", "persona"]]
+    events = pd.DataFrame({"a": account[rows], "role": role[contact[rows]], "stage_id": _regroup(codes, texts, stages)})
+    events = events.merge(personas_of, on="a", how="inner")
+    events["a"] = same_text[events["a"].to_numpy()]
+    agg = events.groupby(["persona_id", "persona", "role", "stage_id"]).agg(
+        touchpoints=("a", "size"), accounts=("a", "nunique")).reset_index()
+    agg["role"] = np.asarray(role_names, dtype=object)[agg["role"].to_numpy()]
+    agg["stage_id"] = np.asarray(stages, dtype=object)[agg["stage_id"].to_numpy()]
+    agg = agg.sort_values(["persona_id", "persona", "role", "stage_id"], kind="stable").reset_index(drop=True)
     sizes = assign.groupby("persona_id").size()
     agg["share"] = agg["accounts"] / agg["persona_id"].map(sizes)
     agg["order"] = agg["stage_id"].map(lifecycle.order)
