@@ -168,3 +168,21 @@ def test_a_campaign_what_if_removes_its_channel_only_where_no_other_touch_of_it_
         attribution.what_if(data, campaign="Sumit")
     with pytest.raises(ParameterError, match="what_if needs a channel or a campaign"):
         attribution.what_if(data, "event", campaign="Summit")
+
+
+def test_bootstrap_fits_of_distinct_rows_weighted_by_draws_equal_fits_of_the_drawn_rows():
+    from sklearn.linear_model import LogisticRegression
+
+    from journeylib.attribution.lift import _bootstrap
+
+    rng = np.random.default_rng(3)
+    X = (rng.random((600, 4)) < [0.5, 0.3, 0.2, 0.6]).astype(float)
+    y = (rng.random(600) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, 0.8, 0.0] - 0.3)))).astype(int)
+    low, high = _bootstrap(X, y, 10.0, 30, 0.9, 5, lambda model: model.coef_[0], None)
+    draws, rows = [], np.random.default_rng(5)  # the same resamples, each fitted row by row
+    for _ in range(30):
+        idx = rows.integers(0, len(y), len(y))
+        draws.append(LogisticRegression(C=10.0, max_iter=5000).fit(X[idx], y[idx]).coef_[0])
+    expected = np.quantile(np.array(draws), [0.05, 0.95], axis=0)
+    np.testing.assert_allclose(low, expected[0], rtol=1e-6)
+    np.testing.assert_allclose(high, expected[1], rtol=1e-6)
