@@ -110,3 +110,17 @@ def test_sample_paths_are_consistent(sample):
     assert (p["lead_touch"] < p["path"].map(len)).all() and (p["opportunity_touch"] >= -1).all()
     won_new = sample.opportunities.query("status == 'won' and type == 'new'")["account_id"].nunique()
     assert conv["account_id"].nunique() <= won_new and len(conv) > 0.8 * won_new
+
+
+@pytest.mark.parametrize("level, conversion", [("account", "won"), ("account", "lead_created"),
+                                               ("opportunity", "won")])
+def test_converted_after_keeps_the_same_paths_of_the_later_conversions(sample, level, conversion):
+    after = sample.cutoff - pd.Timedelta(days=120)
+    full = attribution.conversion_paths(sample, level=level, conversion=conversion)
+    expected = full[(full["converted"] == 1) & (full["conversion_at"] > after)].reset_index(drop=True)
+    late = attribution.conversion_paths(sample, level=level, conversion=conversion, converted_after=after)
+    assert 0 < len(late) < len(full)
+    pd.testing.assert_frame_equal(late, expected)
+    naive = attribution.conversion_paths(sample, level=level, conversion=conversion,
+                                         converted_after=after.tz_localize(None))  # read as UTC
+    pd.testing.assert_frame_equal(naive, expected)

@@ -29,7 +29,7 @@ from ..checks import check_choice, check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
-from ..data.contract import as_text
+from ..data.contract import text_codes
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "CONVERSIONS", "UNKNOWN_CHANNEL"]
 
@@ -108,7 +108,8 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
 
 
 def conversion_paths(data: JourneyData, *, level: str = "account", conversion: str = "won",
-                     lookback_days: float = 365, opportunity_types: Any = ("new",)) -> pd.DataFrame:
+                     lookback_days: float = 365, opportunity_types: Any = ("new",),
+                     converted_after: Any = None) -> pd.DataFrame:
     """One row per journey, converting or not: its channels in time order, milestones and value.
 
     Parameters
@@ -123,6 +124,9 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
         Touches at most this many days before the conversion (or the cut-off) count.
     opportunity_types : list of str or None, default ("new",)
         Opportunity types that convert (None: all; rows without a type always count).
+    converted_after : Timestamp, optional
+        Only the journeys that converted after this instant (UTC when it has no timezone; e.g.
+        the start of a spend period), each with the same path as without it; default: every journey.
 
     Returns
     -------
@@ -150,6 +154,10 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     types = [t.lower() for t in types] if types is not None else None
 
     journeys = _journeys(data, level, conversion, types)
+    if converted_after is not None:
+        after = pd.Timestamp(converted_after)
+        after = after.tz_localize("UTC") if after.tzinfo is None else after
+        journeys = journeys[(journeys["converted"] == 1) & (journeys["conversion_at"] > after)].reset_index(drop=True)
     # an account's window ends at its conversion (or the cut-off); an opportunity's starts before its creation
     journeys["start_at"] = (journeys["end_at"] if level == "account" else journeys["start_at"]) - lookback
 
@@ -157,8 +165,13 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     cols = [ACCOUNT_ID, TIMESTAMP, CHANNEL if CHANNEL in tp else TOUCHPOINT]
     touches = tp[cols + [c for c in ("campaign", "stage", "event_id") if c in tp]]
     touches = touches.rename(columns={cols[2]: "_channel"})
-    touches = touches.assign(**{ACCOUNT_ID: as_text(touches[ACCOUNT_ID])})
-    merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].merge(touches, on=ACCOUNT_ID)
+    # joined on account codes: each distinct account id is turned into text once, not once per touch
+    codes, texts = text_codes(touches[ACCOUNT_ID])
+    same_text, distinct = pd.factorize(texts)  # distinct ids with one text are one account
+    touches = touches.drop(columns=ACCOUNT_ID).assign(_account=same_text[codes])
+    journeys = journeys.assign(_account=pd.Index(distinct).get_indexer(journeys[ACCOUNT_ID]))  # -1: no touch
+    merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted", "_account"]] \
+        .merge(touches, on="_account").drop(columns="_account")
     # touches at the conversion are after it (the signature closing a deal), except the one creating a lead
     at_end_counts = conversion == "lead_created"
     before_end = np.where((merged["converted"].to_numpy() == 1) & (not at_end_counts),

@@ -174,8 +174,7 @@ def cost_per_outcome(data: JourneyData, *, model: str = "linear", by: str = "cha
     outcomes = {}
     for column, conversion in OUTCOMES.items():
         paths = conversion_paths(data, conversion=conversion, lookback_days=lookback_days,
-                                 opportunity_types=opportunity_types)
-        paths = paths[(paths["converted"] == 1) & (paths["conversion_at"] > data.cutoff - period)]
+                                 opportunity_types=opportunity_types, converted_after=data.cutoff - period)
         outcomes[column] = len(paths)
         credit = rule_based(paths, model, by=by, **model_params)
         credit = credit.rename(columns={"conversions": column, "value": "won_value"})

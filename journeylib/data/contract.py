@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, SourceError
@@ -48,6 +49,21 @@ def as_text(values: pd.Series) -> pd.Series:
         return values.astype(str)
     na = "<NA>" if values.dtype.na_value is pd.NA else "nan"
     return pd.Series(values.to_numpy(dtype=object, na_value=na), index=values.index, name=values.name, dtype=object)
+
+
+def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct values (a missing value is one of them) and those values as text, as
+    :func:`as_text` gives them: each distinct value is turned into text once, not once per row.
+
+    Returns
+    -------
+    codes : ndarray of int
+        Per row, its value's position in ``texts``.
+    texts : ndarray of object
+        The distinct values' text (two distinct values may share one, e.g. ``1`` and ``"1"``).
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return codes, as_text(pd.Series(distinct, dtype=values.dtype)).to_numpy(dtype=object)
 
 
 def is_contract(path: "str | Path") -> bool:

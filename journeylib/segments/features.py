@@ -52,7 +52,7 @@ from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
 from ..stages import Lifecycle, default_lifecycle
-from ..data.contract import as_text
+from ..data.contract import as_text, text_codes
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
@@ -178,16 +178,9 @@ def _counts(ids: pd.Index, keys: pd.Series) -> pd.Series:
     return keys.value_counts().reindex(ids, fill_value=0).astype("float64")
 
 
-def _text_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes into the distinct keys (a missing key is one of them) and those keys as text, as ``as_text``
-    (``astype(str)``) gives them: each distinct key is turned into text once, not once per row."""
-    codes, distinct = pd.factorize(keys, use_na_sentinel=False)
-    return codes, as_text(pd.Series(distinct, dtype=keys.dtype)).to_numpy(dtype=object)
-
-
 def _positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
     """Per key, the position among ``ids`` (unique) of its text, -1 for none."""
-    codes, texts = _text_codes(keys)
+    codes, texts = text_codes(keys)
     return ids.get_indexer(texts)[codes]
 
 

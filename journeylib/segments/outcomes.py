@@ -14,8 +14,8 @@ from ..schema import ACCOUNT_ID, CONTACT_ID, STAGE, TIMESTAMP
 from .columns import UNASSIGNED
 from ..data.history import tables_as_of
 from .profiles import _as_labels
-from ..data.contract import as_text
-from .features import _kept_codes, _regroup, _text_codes
+from ..data.contract import as_text, text_codes
+from .features import _kept_codes, _regroup
 
 # --------------------------------------------------------------------------- outcomes
 def _tables(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], pd.Timestamp, Any]:
@@ -174,7 +174,7 @@ def _first_entries(t: dict, personas: "pd.DataFrame | pd.Series", lifecycle) -> 
     assign = _assignment(personas)
     tp = t["touchpoints"]
     linear = [s for s in lifecycle.ids if s not in lifecycle.recurring]
-    account, account_text = _text_codes(tp[ACCOUNT_ID])
+    account, account_text = text_codes(tp[ACCOUNT_ID])
     same_text, texts = pd.factorize(account_text)  # distinct keys with one text are one account
     stage = _regroup(*_kept_codes(tp[STAGE]), linear)
     rows = pd.Series(account_text).isin(assign[ACCOUNT_ID]).to_numpy()[account] & (stage >= 0)
@@ -268,9 +268,9 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
     # touchpoints grouped by codes; each distinct account, contact and stage turned into text once
     tp = t["touchpoints"]
     rows = (tp[CONTACT_ID].notna() & tp[STAGE].notna()).to_numpy()
-    account, account_text = _text_codes(tp[ACCOUNT_ID])
+    account, account_text = text_codes(tp[ACCOUNT_ID])
     same_text = pd.factorize(account_text)[0]  # distinct keys with one text are one account
-    contact, contact_text = _text_codes(tp[CONTACT_ID])
+    contact, contact_text = text_codes(tp[CONTACT_ID])
     role, role_names = pd.factorize(pd.Series(contact_text).map(roles).fillna("unknown").astype(str))
     codes, texts = _kept_codes(tp[STAGE], rows)
     stages = sorted({texts[i] for i in np.unique(codes[codes >= 0])})
