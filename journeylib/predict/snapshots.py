@@ -99,7 +99,7 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
     seen = _count_upto(v_keys, v_start, deal, sec)
     at = v_start[deal] + np.maximum(seen, 1) - 1
     state = v["state"].to_numpy(dtype=object)[at] if len(v) else np.array([], dtype=object)
-    entered = v["entered_at"].to_numpy()[at] if len(v) else np.array([], dtype="datetime64[ns]")
+    entered = _ns(v["entered_at"])[at] if len(v) else np.zeros(0, dtype=np.int64)
 
     # activity, contacts and channels: the account's touches from lookback before creation to the day
     touches = _deal_touches(data, opps, lookback_days)
@@ -130,12 +130,12 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
     out = pd.DataFrame({
         OPPORTUNITY_ID: info[OPPORTUNITY_ID].to_numpy(), ACCOUNT_ID: info[ACCOUNT_ID].to_numpy(),
         "segment": info["segment"].to_numpy(), "type": info["type"].to_numpy(), "amount": info["amount"].to_numpy(),
-        "snapshot_at": pd.to_datetime(rows["snapshot_at"], utc=True).to_numpy(), "state": state,
-        "days_in_stage": _days(now - _ns(pd.Series(pd.to_datetime(entered, utc=True)))),
+        "snapshot_at": pd.to_datetime(rows["snapshot_at"], utc=True).array, "state": state,
+        "days_in_stage": _days(now - entered),
         "age_days": age, "touches_14d": recent.astype(float), "days_since_touch": since_touch,
         "contacts_engaged": engaged.astype(float), "economic_buyer": buyer, "visits_so_far": np.maximum(seen, 1)
         .astype(float), "log_amount": np.log1p(amount), "channels": channels,
-        "outcome": info["outcome"].to_numpy(), "closed_at": info["closed_at"].to_numpy()})
+        "outcome": info["outcome"].to_numpy(), "closed_at": info["closed_at"].array})
     out["snapshot_at"] = pd.to_datetime(out["snapshot_at"], utc=True)
     out["won"] = np.where(out["outcome"].isna(), np.nan, (out["outcome"] == WON).astype(float))
     return out.sort_values(["snapshot_at", OPPORTUNITY_ID], kind="stable").reset_index(drop=True)

@@ -26,7 +26,7 @@ from ..checks import check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
-from ..data.contract import as_text
+from ..data.contract import text_codes
 
 __all__ = ["deal_visits", "deals", "segment_of", "WON", "LOST", "CHURNED", "ABSORBING", "NO_TOUCH", "VISIT_COLUMNS"]
 
@@ -112,7 +112,9 @@ def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -
     cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
     # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
     # found by positions instead of materialising every pair first
-    account, accounts = pd.factorize(as_text(tp[ACCOUNT_ID]), sort=False)
+    codes, texts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
+    same_text, accounts = pd.factorize(texts)
+    account = same_text[codes]
     by_account = np.argsort(account, kind="stable")
     bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
     code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))
@@ -181,8 +183,8 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     last = np.ones(len(v), dtype=bool)
     last[:-1] = d[1:] != d[:-1]
     info = opps.iloc[d]
-    closed_at = info["closed_at"].to_numpy()
-    end = np.where(pd.isna(closed_at), np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns"),
+    still_open = info["closed_at"].isna().to_numpy()
+    end = np.where(still_open, np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns"),
                    info["closed_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
     t = v["t"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
     left = np.empty_like(t)
@@ -192,14 +194,14 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     next_state[:-1] = v["state"].to_numpy(dtype=object)[1:]
     outcome = info["outcome"].to_numpy(dtype=object)
     next_state[last] = outcome[last]
-    censored = last & pd.isna(closed_at)
+    censored = last & still_open
     next_state[censored] = None
     visit = v.groupby("_deal").cumcount().to_numpy()
     out = pd.DataFrame({
         OPPORTUNITY_ID: info[OPPORTUNITY_ID].to_numpy(), ACCOUNT_ID: info[ACCOUNT_ID].to_numpy(),
         "segment": info["segment"].to_numpy(), "visit": visit, "state": v["state"].to_numpy(dtype=object),
-        "entered_at": v["t"].to_numpy(), "days": (left - t) / np.timedelta64(1, "D"),
+        "entered_at": v["t"].array, "days": (left - t) / np.timedelta64(1, "D"),
         "next_state": next_state, "censored": censored})
-    out["entered_at"] = pd.to_datetime(out["entered_at"], utc=True)
+    out["entered_at"] = pd.to_datetime(out["entered_at"], utc=True).astype("datetime64[ns, UTC]")
     out.attrs.update(deals=opps, state_order=[NO_TOUCH, *data.lifecycle.ids], cutoff=data.cutoff)
     return out
