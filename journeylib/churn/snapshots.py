@@ -15,7 +15,7 @@ from ..data.timeparse import as_of_cutoff
 from ..errors import JourneyDataError, ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, PARENT_ACCOUNT_ID, STAGE, TABLES, TIMESTAMP, TOUCHPOINT
 from ..stages import Lifecycle, default_lifecycle
-from ..data.contract import as_text
+from ..data.contract import text_codes
 
 
 def _col(table: str, name: str) -> str:
@@ -220,7 +220,8 @@ class _Prepared:
         self.parent = self.index.get_indexer(parent.where(parent.notna(), "\x00").astype(str))
 
         def code(frame: pd.DataFrame) -> np.ndarray:
-            return self.index.get_indexer(as_text(frame[ACCOUNT_ID]))
+            codes, texts = text_codes(frame[ACCOUNT_ID])  # each distinct id turned into text once
+            return self.index.get_indexer(texts)[codes]
 
         # subscriptions, by (account, start)
         sub = tables["subscriptions"]
@@ -286,8 +287,9 @@ class _Prepared:
                 ct = ct.drop_duplicates(CONTACT_ID, keep="first")
                 role = _role(_text(ct, _C_ROLE))
                 dept, _ = pd.factorize(pd.Series(_text(ct, _C_DEPT)))
-                tcon = tp[CONTACT_ID].astype(object)
-                k = cidx.get_indexer(tcon.where(tcon.notna(), "\x00").astype(str))
+                codes, texts = text_codes(tp[CONTACT_ID])
+                k = cidx.get_indexer(texts)[codes]
+                k[tp[CONTACT_ID].isna().to_numpy()] = -1  # an anonymous touch is no contact's
                 keep2 = keep & (k >= 0)
                 o = np.argsort(ts[keep2], kind="stable")
                 kk = k[keep2][o]
@@ -297,6 +299,13 @@ class _Prepared:
                 self.q_dept = dept[kk]
                 self.q_ndept = max(int(dept.max()) + 1 if len(dept) else 1, 1)
                 self.q_ncontact = max(len(cidx), 1)
+                # champions' touches alone, and each (account, department)'s first touch: the rows are in time
+                # order, so the first before a snapshot is the first of all when that one is before it
+                self.q_champ_code, self.q_champ_ts = self.q_code[self.q_champ], self.q_ts[self.q_champ]
+                d = self.q_dept >= 0
+                key = self.q_code[d].astype(np.int64) * self.q_ndept + self.q_dept[d]
+                uniq, first = np.unique(key, return_index=True)
+                self.q_dept_account, self.q_dept_first = uniq // self.q_ndept, self.q_ts[d][first]
         # opportunities
         op = tables.get("opportunities")
         if op is not None:
@@ -504,24 +513,21 @@ class _Prepared:
             out["touchpoints_90d"] = np.bincount(self.p_code[lo:hi], minlength=n).astype(float)
         if not hasattr(self, "q_code"):
             return out
-        k = int(np.searchsorted(self.q_ts, c, side="left"))  # rows before c (sorted by time)
-        code, ts = self.q_code[:k], self.q_ts[:k]
-        w180, w90 = ts >= c - 180 * _DAY, ts >= c - 90 * _DAY
-        out["exec_engaged_180d"] = (np.bincount(code[w180 & self.q_exec[:k]], minlength=n) > 0).astype(float)
-        champ = self.q_champ[:k]
+        # rows before c, and from 180 and 90 days before it (sorted by time)
+        lo180, lo90, k = np.searchsorted(self.q_ts, [c - 180 * _DAY, c - 90 * _DAY, c], side="left")
+        window = slice(lo180, k)
+        out["exec_engaged_180d"] = (np.bincount(self.q_code[window][self.q_exec[window]], minlength=n) > 0) \
+            .astype(float)
+        kc = int(np.searchsorted(self.q_champ_ts, c, side="left"))
         last = np.full(n, _LO, dtype=np.int64)
-        np.maximum.at(last, code[champ], ts[champ])
+        np.maximum.at(last, self.q_champ_code[:kc], self.q_champ_ts[:kc])
         quiet = np.where(last > _LO, (c - last) / _DAY, np.nan)
         out["champion_quiet_days"] = quiet
         out["champion_quiet_60d"] = np.where(np.isfinite(quiet), quiet > 60, False).astype(float)
-        pairs = np.unique(code[w90].astype(np.int64) * self.q_ncontact + self.q_contact[:k][w90])
+        pairs = np.unique(self.q_code[lo90:k].astype(np.int64) * self.q_ncontact + self.q_contact[lo90:k])
         out["contacts_engaged_90d"] = np.bincount(pairs // self.q_ncontact, minlength=n).astype(float)
-        dept = self.q_dept[:k]
-        d = dept >= 0
-        key = code[d].astype(np.int64) * self.q_ndept + dept[d]
-        uniq, first = np.unique(key, return_index=True)  # first occurrence = first touch (time-sorted)
-        t_first = ts[d][first]
-        acc_of = uniq // self.q_ndept
+        seen = self.q_dept_first < c  # (account, department) pairs first touched before c
+        t_first, acc_of = self.q_dept_first[seen], self.q_dept_account[seen]
         new = (t_first >= c - 90 * _DAY) & (t_first >= self.first_start[acc_of] + 90 * _DAY)
         out["new_departments_90d"] = np.bincount(acc_of[new], minlength=n).astype(float)
         return out
