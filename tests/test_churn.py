@@ -839,3 +839,25 @@ def test_model_recovers_the_planted_churn_truth():
         assert best <= 12, (driver, best, drivers["rank"].head(15).to_dict())
     assert our_imp[material].min() > our_imp.drop(material).max(), both
     assert spearmanr(our_imp, oracle_imp).statistic >= 0.6, both
+
+
+def test_permutation_drivers_equal_a_full_rescoring_of_every_shuffled_row(sample):
+    from sklearn.metrics import roc_auc_score
+
+    snaps = churn.build_snapshots(sample, horizon_days=90)
+    known = snaps[snaps["outcome_known"].astype(bool)]
+    day = known["snapshot"].max()
+    model = churn.ChurnModel("gbm", horizon_days=90).fit(snaps, before=day)
+    test = known[known["snapshot"] == day]
+    y = test["churned"].astype(int).to_numpy()
+    groups = {"seats": ["seat_utilisation", "seats_purchased"], "nps": ["nps_detractor"], "plan": ["plan"]}
+    ours = churn.permutation_drivers(model, test, n_repeats=3, random_state=4, groups=groups).set_index("feature")
+    rng, base = np.random.default_rng(4), roc_auc_score(y, model.predict_proba(test))
+    for name, cols in groups.items():  # the same permutations, every row scored again
+        drops = []
+        for _ in range(3):
+            perm = rng.permutation(len(test))
+            shuffled = test.assign(**{c: test[c].to_numpy()[perm] for c in cols})
+            drops.append(base - roc_auc_score(y, model.predict_proba(shuffled)))
+        assert ours.loc[name, "importance"] == pytest.approx(np.mean(drops), abs=1e-12), name
+    assert ours.loc["nps", "importance"] != 0  # a binary feature: most of its rows keep their value
