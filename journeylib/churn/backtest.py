@@ -66,17 +66,7 @@ def permutation_drivers(model: ChurnModel, snapshots: pd.DataFrame, *, n_repeats
         def shuffled_auc(fs, perm):
             values = {f: X[f].to_numpy()[perm] for f in fs}
             inside = [f for f in fs if f in model.features_]
-            shuffled = model._with_values(D, inside, values)
-            if not isinstance(D, np.ndarray):
-                return _auc(y, model._proba(shuffled))
-            # trees score each row alone: only the rows whose values the shuffle changed are scored again
-            cols = [model.features_.index(f) for f in inside]
-            before, after = D[:, cols], shuffled[:, cols]
-            changed = ~((before == after) | (np.isnan(before) & np.isnan(after))).all(axis=1)
-            p = base_p.copy()
-            if changed.any():
-                p[changed] = model._proba(shuffled[changed])
-            return _auc(y, p)
+            return _auc(y, model._rescored(D, model._with_values(D, inside, values), inside, base_p))
     with _threads(model.n_threads):
         for name, fs in groups.items():
             drops = [base - shuffled_auc(fs, rng.permutation(len(rows))) for _ in range(n_repeats)]

@@ -232,6 +232,20 @@ class ChurnModel:
         est = self.calibrated_ if self.calibrated_ is not None else self.estimator_
         return est.predict_proba(D)[:, 1]
 
+    def _rescored(self, D, changed_design, features: Sequence[str], base: np.ndarray) -> np.ndarray:
+        """Probabilities of ``changed_design`` (``D`` with ``features`` changed), given ``base``, those of ``D``
+        (call inside ``_threads``). Trees score each row alone: only the rows the change touched are scored
+        again, with the same numbers as scoring them all."""
+        if not isinstance(D, np.ndarray):
+            return self._proba(changed_design)
+        cols = [self.features_.index(f) for f in features]
+        before, after = D[:, cols], changed_design[:, cols]
+        changed = ~((before == after) | (np.isnan(before) & np.isnan(after))).all(axis=1)
+        p = base.copy()
+        if changed.any():
+            p[changed] = self._proba(changed_design[changed])
+        return p
+
     def _with_values(self, D, features: Sequence[str], values: Mapping[str, Any]):
         """A copy of a design with ``features`` set to ``values`` (arrays or scalars, as in the frame)."""
         if isinstance(D, pd.DataFrame):
@@ -316,7 +330,7 @@ class ChurnModel:
         with _threads(self.n_threads):
             base = self._proba(D)
             for j, (_, fs) in enumerate(groups):
-                effects[:, j] = base - self._proba(self._with_values(D, fs, self.reference_))
+                effects[:, j] = base - self._rescored(D, self._with_values(D, fs, self.reference_), fs, base)
         order = np.argsort(-effects, axis=1, kind="stable")[:, :top]
         rows = snapshots.reset_index(drop=True)
         texts = [[""] * top for _ in range(n)]
