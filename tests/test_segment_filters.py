@@ -46,6 +46,23 @@ def test_the_explorer_shows_the_chosen_segment_stage_and_month(sample, monkeypat
     assert explorer.segment.value == sorted(sample.accounts["plan"].dropna().astype(str).unique())[0]
 
 
+def test_the_explorer_shows_a_given_scorecard_only_for_every_account_and_its_month(sample, monkeypatch):
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+    october = kpis.scorecard(sample, "2026-10")
+    given = october.assign(note="given")  # marked: shown only where it applies
+    explorer = scorecard_explorer(sample, "2026-10", card=given)
+    assert explorer.card is given
+    explorer.month.value = "2026-09"  # another month: computed
+    pd.testing.assert_frame_equal(explorer.card, kpis.scorecard(sample, "2026-09"))
+    explorer.month.value = "2026-10"
+    assert explorer.card is given
+    explorer.segment_by.value = "region"  # a segment: computed
+    pd.testing.assert_frame_equal(explorer.card, kpis.scorecard(
+        data_for_accounts(sample, segment_accounts(sample, "region", explorer.segment.value)), "2026-10"))
+    segmented = scorecard_explorer(sample, "2026-10", segment_by="region", segment="EMEA", card=given)
+    assert "note" not in segmented.card
+
+
 def test_parameters_outside_the_data_are_named(sample):
     with pytest.raises(ParameterError, match=r"segment_by 'colour' is not an accounts column"):
         scorecard_explorer(sample, "2026-10", segment_by="colour")

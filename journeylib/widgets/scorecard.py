@@ -41,11 +41,12 @@ class ScorecardExplorer(widgets.VBox):
     """
 
     def __init__(self, data: JourneyData, month: str, *, segment_by: str = "", segment: str = "", stage: str = "",
-                 alpha: float = 0.05):
+                 alpha: float = 0.05, card: pd.DataFrame | None = None):
         lifecycle = data.lifecycle
         if stage and stage not in lifecycle.ids:
             raise ParameterError(f"stage {stage!r} is not a stage of the lifecycle; stages: {', '.join(lifecycle.ids)}")
         self._data, self._alpha, self._labels = data, alpha, lifecycle.labels
+        self._given = (month, card)  # a scorecard already computed for every account that month
         self.picker = SegmentPicker(data, segment_by, segment, self._recompute, allow_all=True)
         self.segment_by, self.segment = self.picker.segment_by, self.picker.segment
         self.stage = widgets.Dropdown(options=[("All stages", _ALL)] + [(lifecycle.labels.get(s, s), s)
@@ -60,8 +61,12 @@ class ScorecardExplorer(widgets.VBox):
 
     def _recompute(self, change: Any = None) -> None:
         ids = self.picker.accounts()
-        data = self._data if ids is None else data_for_accounts(self._data, ids)
-        self.card = kpis.scorecard(data, self.month.value, alpha=self._alpha)
+        given_month, given = self._given
+        if ids is None and given is not None and self.month.value == given_month:
+            self.card = given
+        else:
+            data = self._data if ids is None else data_for_accounts(self._data, ids)
+            self.card = kpis.scorecard(data, self.month.value, alpha=self._alpha)
         self._show()
 
     def _show(self, change: Any = None) -> None:
@@ -71,7 +76,7 @@ class ScorecardExplorer(widgets.VBox):
 
 
 def scorecard_explorer(data: JourneyData, month: str, *, segment_by: str = "", segment: str = "",
-                       stage: str = "", alpha: float = 0.05) -> ScorecardExplorer:
+                       stage: str = "", alpha: float = 0.05, card: pd.DataFrame | None = None) -> ScorecardExplorer:
     """Build the interactive scorecard for notebook 06's parameters.
 
     Parameters
@@ -88,9 +93,13 @@ def scorecard_explorer(data: JourneyData, month: str, *, segment_by: str = "", s
         A stage id whose metrics are shown; "" for every stage.
     alpha : float
         Significance level of the flags.
+    card : DataFrame, optional
+        ``kpis.scorecard(data, month, alpha=alpha)`` when the notebook has it already: shown whenever every
+        account and that month are chosen, instead of being computed again.
 
     Returns
     -------
     ScorecardExplorer
     """
-    return ScorecardExplorer(data, month, segment_by=segment_by, segment=segment, stage=stage, alpha=alpha)
+    return ScorecardExplorer(data, month, segment_by=segment_by, segment=segment, stage=stage, alpha=alpha,
+                             card=card)
