@@ -309,3 +309,18 @@ def test_the_notebook_heading_the_longest_chain_starts_first(tmp_path):
         (out / month / "manifest.json").write_text(json.dumps(
             {"notebooks": [{"notebook": "b", "seconds": b_seconds, "status": "ok"}]}))
     assert review.runner.expected_seconds(paths, out, "2026-10")["b"] == 7.5
+
+
+def test_configure_releases_memory_after_every_cell_of_a_kernel_once(tmp_path, monkeypatch):
+    import importlib
+    from types import SimpleNamespace
+
+    from IPython.core.events import EventManager, available_events
+
+    recording = importlib.import_module("journeylib.review.record")  # the module (review.record is the function)
+    events = EventManager(None, available_events)
+    monkeypatch.setattr("IPython.get_ipython", lambda: SimpleNamespace(events=events))
+    review.configure(str(tmp_path), notebook="first")
+    review.configure(str(tmp_path), notebook="second")  # a notebook run again in the same kernel
+    assert events.callbacks["post_run_cell"] == [recording._release_after_cell]
+    events.trigger("post_run_cell", None)  # what IPython does after a cell: no error

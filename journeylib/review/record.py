@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import ParameterError
 
 __all__ = ["configure", "record", "record_figure", "record_section", "read_results", "read_figure", "models_dir",
-           "CHANGES_SECTION"]
+           "release_memory", "CHANGES_SECTION"]
 
 #: Title of the deck section that notebooks fill with what changed since last month.
 CHANGES_SECTION = "What changed since last month"
@@ -88,7 +88,42 @@ def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
     results = folder / "results" / f"{notebook}.json"
     if results.exists():
         results.unlink()  # a fresh run records afresh
+    _release_memory_after_each_cell()
     return folder
+
+
+def release_memory() -> None:
+    """Give the memory that pandas, numpy and Arrow have freed back to the system.
+
+    The allocators keep freed pages for reuse: after a step that needed a few GB, a kernel went on
+    holding them, and two kernels of the review held each other's high points. Arrow's pool releases
+    its unused memory, and glibc's ``malloc_trim`` the free pages of every arena (a no-op elsewhere).
+    """
+    import ctypes
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
+
+
+def _release_after_cell(result: Any = None) -> None:
+    release_memory()
+
+
+def _release_memory_after_each_cell() -> None:
+    """In an IPython kernel, :func:`release_memory` after every cell (registered once)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and _release_after_cell not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _release_after_cell)
 
 
 def models_dir(output_dir: str = "") -> Path:
