@@ -167,9 +167,8 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     touches = touches.rename(columns={cols[2]: "_channel"})
     # joined on account codes: each distinct account id is turned into text once, not once per touch
     codes, texts = text_codes(touches[ACCOUNT_ID])
-    same_text, distinct = pd.factorize(texts)  # distinct ids with one text are one account
-    touches = touches.drop(columns=ACCOUNT_ID).assign(_account=same_text[codes])
-    journeys = journeys.assign(_account=pd.Index(distinct).get_indexer(journeys[ACCOUNT_ID]))  # -1: no touch
+    touches = touches.drop(columns=ACCOUNT_ID).assign(_account=codes)
+    journeys = journeys.assign(_account=pd.Index(texts).get_indexer(journeys[ACCOUNT_ID]))  # -1: no touch
     merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted", "_account"]] \
         .merge(touches, on="_account").drop(columns="_account")
     # touches at the conversion are after it (the signature closing a deal), except the one creating a lead

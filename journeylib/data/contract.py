@@ -52,18 +52,20 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes into the distinct values (a missing value is one of them) and those values as text, as
-    :func:`as_text` gives them: each distinct value is turned into text once, not once per row.
+    """``pd.factorize(as_text(values))``: codes into the distinct texts, in order of appearance, with each
+    distinct value turned into text once, not once per row (a missing value has a text, as in
+    :func:`as_text`; values with one text, e.g. ``1`` and ``"1"``, share a code).
 
     Returns
     -------
     codes : ndarray of int
-        Per row, its value's position in ``texts``.
+        Per row, its text's position in ``texts``.
     texts : ndarray of object
-        The distinct values' text (two distinct values may share one, e.g. ``1`` and ``"1"``).
+        The distinct texts.
     """
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    return codes, as_text(pd.Series(distinct, dtype=values.dtype)).to_numpy(dtype=object)
+    same_text, texts = pd.factorize(as_text(pd.Series(distinct, dtype=values.dtype)).to_numpy(dtype=object))
+    return same_text[codes], np.asarray(texts, dtype=object)
 
 
 def is_contract(path: "str | Path") -> bool:

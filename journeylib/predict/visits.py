@@ -112,9 +112,7 @@ def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -
     cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
     # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
     # found by positions instead of materialising every pair first
-    codes, texts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
-    same_text, accounts = pd.factorize(texts)
-    account = same_text[codes]
+    account, accounts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
     by_account = np.argsort(account, kind="stable")
     bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
     code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))

@@ -174,13 +174,12 @@ def _first_entries(t: dict, personas: "pd.DataFrame | pd.Series", lifecycle) -> 
     assign = _assignment(personas)
     tp = t["touchpoints"]
     linear = [s for s in lifecycle.ids if s not in lifecycle.recurring]
-    account, account_text = text_codes(tp[ACCOUNT_ID])
-    same_text, texts = pd.factorize(account_text)  # distinct keys with one text are one account
+    account, texts = text_codes(tp[ACCOUNT_ID])
     stage = _regroup(*_kept_codes(tp[STAGE]), linear)
-    rows = pd.Series(account_text).isin(assign[ACCOUNT_ID]).to_numpy()[account] & (stage >= 0)
-    entries = pd.DataFrame({"a": same_text[account[rows]], "s": stage[rows], TIMESTAMP: tp[TIMESTAMP].array[rows]})
+    rows = pd.Series(texts).isin(assign[ACCOUNT_ID]).to_numpy()[account] & (stage >= 0)
+    entries = pd.DataFrame({"a": account[rows], "s": stage[rows], TIMESTAMP: tp[TIMESTAMP].array[rows]})
     first = entries.groupby(["a", "s"])[TIMESTAMP].min().reset_index()
-    first = pd.DataFrame({ACCOUNT_ID: np.asarray(texts, dtype=object)[first["a"].to_numpy()],
+    first = pd.DataFrame({ACCOUNT_ID: texts[first["a"].to_numpy()],
                           STAGE: np.asarray(linear, dtype=object)[first["s"].to_numpy()], TIMESTAMP: first[TIMESTAMP]})
     first["order"] = first[STAGE].map(lifecycle.order)
     first = first.sort_values([ACCOUNT_ID, TIMESTAMP, "order"], kind="stable")
@@ -269,7 +268,6 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
     tp = t["touchpoints"]
     rows = (tp[CONTACT_ID].notna() & tp[STAGE].notna()).to_numpy()
     account, account_text = text_codes(tp[ACCOUNT_ID])
-    same_text = pd.factorize(account_text)[0]  # distinct keys with one text are one account
     contact, contact_text = text_codes(tp[CONTACT_ID])
     role, role_names = pd.factorize(pd.Series(contact_text).map(roles).fillna("unknown").astype(str))
     codes, texts = _kept_codes(tp[STAGE], rows)
@@ -278,7 +276,6 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
         .merge(assign, on=ACCOUNT_ID, how="inner")[["a", "persona_id", "persona"]]
     events = pd.DataFrame({"a": account[rows], "role": role[contact[rows]], "stage_id": _regroup(codes, texts, stages)})
     events = events.merge(personas_of, on="a", how="inner")
-    events["a"] = same_text[events["a"].to_numpy()]
     agg = events.groupby(["persona_id", "persona", "role", "stage_id"]).agg(
         touchpoints=("a", "size"), accounts=("a", "nunique")).reset_index()
     agg["role"] = np.asarray(role_names, dtype=object)[agg["role"].to_numpy()]
