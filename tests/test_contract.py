@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import journeylib
-from journeylib.data.contract import ARROW_STRING_TABLES, CONTRACT_FILE, read_contract, write_contract
+from journeylib.data.contract import ARROW_STRING_TABLES, CATEGORY_COLUMNS, CONTRACT_FILE, read_contract, write_contract
 from journeylib.data.history import data_as_of
 from journeylib.errors import ParameterError, SourceError
 from journeylib.schema import PII_COLUMNS
@@ -35,6 +35,12 @@ def _same(a, b) -> None:
             if name in ARROW_STRING_TABLES:  # text read as Arrow-backed str: same values, NaN for missing
                 text = [c for c in back.columns if str(back[c].dtype) == "str"]
                 assert text and all(table[c].dtype == object for c in text), name
+                categories = [c for c in back.columns if isinstance(back[c].dtype, pd.CategoricalDtype) and c != "stage"]
+                assert categories == [c for c in CATEGORY_COLUMNS.get(name, ()) if c in table.columns], name
+                for c in categories:  # few distinct texts: categories, as plain strings in sorted order
+                    assert back[c].cat.categories.dtype == object and not back[c].cat.ordered
+                    assert list(back[c].cat.categories) == sorted(table[c].dropna().unique())
+                text += categories
                 table, back = _plain_text(table, text), _plain_text(back, text)
             pd.testing.assert_frame_equal(table.drop(columns=personal), back, obj=name)
     ra, rb = a.report(), b.report()
@@ -71,18 +77,28 @@ def test_the_sample_reads_back_as_it_was_loaded(sample, tmp_path):
 
 def test_the_analyses_give_the_same_numbers_on_the_contracts_arrow_text(sample, tmp_path):
     """The contract reads touchpoint and usage text as Arrow-backed str (a quarter of the memory at 20,000
-    accounts): every analysis that reads those tables gives the frames it gives on the loaded data."""
-    from journeylib import attribution, churn, kpis, paths, predict, segments
+    accounts) and the touchpoints' few-valued text as categoricals (half of what is left): every analysis
+    that reads those tables gives the frames it gives on the loaded data, as of now and a month earlier."""
+    from journeylib import attribution, churn, kpis, paths, predict, segments, survival
+    from journeylib.data import quality
+    from journeylib.data.history import data_as_of
 
     back = journeylib.load(str(write_contract(sample, tmp_path / "contract")))
     assert str(back.touchpoints["account_id"].dtype) == "str" and str(back.usage["feature"].dtype) == "str"
-    for analysis in (lambda d: paths.journeys(d), lambda d: paths.won_vs_lost(d), lambda d: paths.drop_offs(d),
-                     lambda d: segments.account_features(d), lambda d: churn.build_snapshots(d).tail(3000),
-                     lambda d: attribution.conversion_paths(d), lambda d: kpis.scorecard(d, "2026-10"),
-                     lambda d: predict.deal_visits(d), lambda d: attribution.cost_per_outcome(d)):
-        a, b = analysis(sample), analysis(back)
-        text = [c for c in b.columns if str(b[c].dtype) == "str"]  # a table may pass a text column through
-        pd.testing.assert_frame_equal(_plain_text(a, text), _plain_text(b, text), check_exact=True)
+    assert all(isinstance(back.touchpoints[c].dtype, pd.CategoricalDtype) for c in ("channel", "outcome"))
+    analyses = (lambda d: paths.journeys(d), lambda d: paths.won_vs_lost(d), lambda d: paths.drop_offs(d),
+                lambda d: paths.variants(d), lambda d: paths.step_sankey(d), lambda d: paths.funnel(d),
+                lambda d: segments.account_features(d), lambda d: churn.build_snapshots(d).tail(3000),
+                lambda d: attribution.conversion_paths(d), lambda d: kpis.scorecard(d, "2026-10"),
+                lambda d: predict.deal_visits(d), lambda d: attribution.cost_per_outcome(d),
+                lambda d: quality.touchpoints_by_stage_channel(d.touchpoints),
+                lambda d: attribution.rule_based(attribution.conversion_paths(d), "w_shaped", by="campaign"),
+                lambda d: survival.value_durations(d.tables, d.cutoff))
+    for earlier in (False, True):
+        for analysis in analyses:
+            a, b = (analysis(data_as_of(d, "2026-09-30") if earlier else d) for d in (sample, back))
+            text = [c for c in b.columns if str(b[c].dtype) == "str"]  # a table may pass a text column through
+            pd.testing.assert_frame_equal(_plain_text(a, text), _plain_text(b, text), check_exact=True)
 
 
 def test_a_messy_crm_export_keeps_its_quarantine_and_report(tmp_path):
@@ -107,6 +123,19 @@ def test_a_contract_refuses_other_stages_and_says_what_is_missing(sample, tmp_pa
     (folder / CONTRACT_FILE).write_text(json.dumps({**meta, "format": "journeylib-contract/0"}))
     with pytest.raises(SourceError, match=r"format 'journeylib-contract/0' is not 'journeylib-contract/1'"):
         journeylib.load(str(folder))
+
+
+@pytest.mark.parametrize("dtype", ["category", object, "str"])
+def test_filled_text_fills_missing_text_whatever_the_dtype(dtype):
+    """A categorical takes the fill as a value like the others (fillna refuses a new category), and the result
+    groups in text order, as the text it stands for: "(none)" before "email"."""
+    from journeylib.data.contract import filled_text
+
+    values = pd.Series(["web", None, "email", "web"], dtype=dtype, name="channel", index=[3, 1, 2, 0])
+    filled = filled_text(values, "(none)")
+    assert filled.tolist() == ["web", "(none)", "email", "web"] and filled.name == "channel"
+    assert filled.index.tolist() == [3, 1, 2, 0]
+    assert filled.groupby(filled).size().index.tolist() == ["(none)", "email", "web"]
 
 
 @pytest.mark.parametrize("dtype", ["string[python]", "string[pyarrow]", pd.StringDtype("pyarrow", na_value=float("nan")),

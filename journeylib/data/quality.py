@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..schema import CHANNEL, STAGE, TABLES
+from .contract import filled_text
 
 __all__ = ["set_aside_by_reason", "coverage_by_month", "freshness", "touchpoints_by_stage_channel"]
 
@@ -76,7 +77,7 @@ def touchpoints_by_stage_channel(touchpoints: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame with columns stage, channel, rows; missing channels show as ``(none)``.
     """
-    channel = touchpoints[CHANNEL].fillna("(none)") if CHANNEL in touchpoints else pd.Series("(none)", index=touchpoints.index)
+    channel = filled_text(touchpoints[CHANNEL], "(none)") if CHANNEL in touchpoints else pd.Series("(none)", index=touchpoints.index)
     frame = pd.DataFrame({"stage": touchpoints[STAGE], "channel": channel})
     out = frame.groupby(["stage", "channel"], observed=True).size().rename("rows").reset_index()
     return out[out["rows"] > 0].reset_index(drop=True)
