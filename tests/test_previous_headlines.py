@@ -69,3 +69,28 @@ def test_time_to_value_headlines_carry_last_months_values(review_folder, before)
         "Median days to first value": value_all.medians()["all"]["median"],
         "12-month logo retention": retention_all.shares(365, of="survival")["all"]["share"],
     })
+
+
+def test_the_tables_of_an_earlier_month_are_cut_when_read_and_once():
+    """data_as_of / tables_as_of cut a table the first time it is read: an analysis of last month's touchpoints
+    does not pay for cutting the usage (here a table that cannot be cut at all)."""
+    from journeylib.data.history import tables_as_of
+
+    class Uncuttable:
+        def __getattr__(self, name):
+            raise AssertionError("the usage table was read")
+
+        def __getitem__(self, key):
+            raise AssertionError("the usage table was read")
+
+        def __contains__(self, key):
+            raise AssertionError("the usage table was read")
+
+    touchpoints = pd.DataFrame({"account_id": ["a", "a", "b"], "timestamp": pd.to_datetime(
+        ["2026-09-30 23:00", "2026-10-01 00:00", "2026-09-02 08:00"], utc=True), "touchpoint": ["web", "demo", "web"]})
+    cut = tables_as_of({"touchpoints": touchpoints, "usage": Uncuttable(), "contacts": None},
+                       pd.Timestamp("2026-09-30 23:59:59.999999999", tz="UTC"))
+    assert list(cut) == ["touchpoints", "usage", "contacts"] and len(cut) == 3 and cut["contacts"] is None
+    assert cut["touchpoints"]["touchpoint"].tolist() == ["web", "web"] and cut["touchpoints"] is cut["touchpoints"]
+    with pytest.raises(AssertionError, match="usage table was read"):
+        cut["usage"]

@@ -50,21 +50,43 @@ def _utc(s: pd.Series) -> pd.Series:
     return s.dt.tz_convert("UTC")
 
 
-def tables_as_of(tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame | None]:
+def tables_as_of(tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp) -> "TablesAsOf":
     """The tables as known at ``cutoff``: rows whose own time is after it dropped, later ends cleared.
 
     An opportunity closed after the cutoff is open (status ``open``), a subscription
     ending after it is active, a ticket resolved after it is unresolved (no csat yet),
     a lead's later MQL/SQL dates are unknown. Tables without a time column
     (contacts) are kept as they are.
+
+    Returns
+    -------
+    TablesAsOf
+        A read-only mapping of table name to table; each table is cut when first read, so an analysis
+        pays (in time and memory) only for the tables it reads.
     """
-    out: dict[str, pd.DataFrame | None] = {}
-    for name, df in tables.items():
-        if df is None or name not in TABLES:
-            out[name] = df
-            continue
-        out[name] = _table_as_of(name, df, cutoff)
-    return out
+    return TablesAsOf(tables, cutoff)
+
+
+class TablesAsOf(Mapping):
+    """Tables as known at a cut-off, each cut the first time it is read (see :func:`tables_as_of`)."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp):
+        self._tables, self._cutoff, self._cut = dict(tables), cutoff, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame | None:
+        if name not in self._cut:
+            df = self._tables[name]
+            self._cut[name] = df if df is None or name not in TABLES else _table_as_of(name, df, self._cutoff)
+        return self._cut[name]
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def __repr__(self) -> str:
+        return f"TablesAsOf({list(self._tables)}, cutoff={self._cutoff})"
 
 
 def _table_as_of(name: str, df: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
