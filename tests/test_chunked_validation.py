@@ -226,3 +226,22 @@ def test_a_review_of_touchpoints_over_the_size_validates_them_in_chunks(parquet_
         assert manifest["data"]["fingerprint"] == load(str(parquet_source), as_of=AS_OF).fingerprint()
     assert manifest["data"]["rows_set_aside"] == 95 == len(pd.read_csv(result.folder / "quarantine.csv"))
     assert "touchpoints" in (result.folder / "load_report.txt").read_text()
+
+
+def test_a_review_with_its_month_validates_touchpoints_over_its_own_size_in_chunks(parquet_source, tmp_path,
+                                                                                   monkeypatch):
+    """With --month the review chunks from REVIEW_CHUNK_BYTES (50 MB; here the sample's size less one byte),
+    below the engines' 1 GB: at 100,000 accounts a load at once peaks at 7.4 GB. Without --month it loads at
+    once up to 1 GB, as the month is guessed from the data."""
+    from journeylib.review import runner
+
+    size = (parquet_source / "touchpoints.parquet").stat().st_size
+    for threshold, chunked in ((size - 1, True), (size, False)):
+        monkeypatch.setattr(runner, "REVIEW_CHUNK_BYTES", threshold)
+        result = runner.run_review(month="2026-10", data=str(parquet_source), out=tmp_path / str(threshold),
+                                   progress=False, only=["00_data_health"])
+        manifest = json.loads((result.folder / "manifest.json").read_text())
+        assert manifest["data"]["contract"]["validated"] == ("in chunks, beyond memory (DuckDB)" if chunked
+                                                             else "in memory (pandas)")
+    assert runner._loads_in_chunks(str(parquet_source), {}, size - 1)
+    assert not runner._loads_in_chunks(str(parquet_source), {}, None)  # no month: 1 GB

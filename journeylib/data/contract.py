@@ -87,6 +87,22 @@ def _category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index, name=values.name)
 
 
+def _read_long_table(path: Path, categories: "tuple[str, ...]") -> pd.DataFrame:
+    """A long table read a column at a time: text stays in Arrow buffers (not one Python object per value), the
+    ``categories`` columns become categoricals, and the read never holds more than one column twice (at
+    100,000 accounts reading the touchpoints at once peaked 0.6 GB above the frame)."""
+    import pyarrow.parquet as pq
+
+    columns = {}
+    for column in pq.ParquetFile(path).schema_arrow.names:
+        with pd.option_context("future.infer_string", True):
+            values = pd.read_parquet(path, columns=[column])[column]
+        columns[column] = _category(values) if column in categories else values
+    frame = pd.DataFrame(columns)
+    frame.columns = pd.Index(list(columns), dtype=object)  # the column names stay plain
+    return frame
+
+
 def is_contract(path: "str | Path") -> bool:
     """True when ``path`` is a folder written by :func:`write_contract`."""
     return (Path(path) / CONTRACT_FILE).is_file()
@@ -241,13 +257,8 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
             continue
         if not path.is_file():
             raise SourceError(f"{path}: missing from the validated contract {folder}; load the original source again")
-        if name in ARROW_STRING_TABLES:  # text stays in Arrow buffers instead of one Python object per value
-            with pd.option_context("future.infer_string", True):
-                tables[name] = pd.read_parquet(path)
-            tables[name].columns = tables[name].columns.astype(object)  # the column names stay plain
-            for col in CATEGORY_COLUMNS.get(name, ()):
-                if col in tables[name]:
-                    tables[name][col] = _category(tables[name][col])
+        if name in ARROW_STRING_TABLES:
+            tables[name] = _read_long_table(path, CATEGORY_COLUMNS.get(name, ()))
         else:
             tables[name] = pd.read_parquet(path)
         if "stage" in tables[name] and name == "touchpoints":
