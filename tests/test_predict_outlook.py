@@ -72,6 +72,31 @@ def test_the_forecast_adds_up_and_repeats_with_a_seed(outlook):
         (out["segment"] == "renewal").sum())
 
 
+def test_deal_touches_are_the_merge_of_deals_with_their_accounts_touches_whatever_the_chunk(sample, monkeypatch):
+    """Each deal's touches from lookback days before its creation to its close (a touch at the close excluded)
+    or to the cut-off (included): the rows of the merge, in deal then touchpoint order, tested a chunk of pairs
+    at a time (at 100,000 accounts all 20M pairs at once took 2 GB more than the result)."""
+    from journeylib.predict import visits
+
+    opps = visits.deals(sample)
+    tp = sample.touchpoints
+    merged = opps[["opportunity_id", "account_id", "created_at", "closed_at"]].reset_index(names="_deal").merge(
+        tp.reset_index(names="_row"), on="account_id").sort_values(["_deal", "_row"])
+    end = merged["closed_at"].fillna(sample.cutoff)
+    inside = (merged["timestamp"] >= merged["created_at"] - pd.Timedelta(days=30)) & \
+        np.where(merged["closed_at"].notna(), merged["timestamp"] < end, merged["timestamp"] <= end)
+    expected = merged[inside]
+    assert 0 < len(expected) < len(merged)
+    for pairs in (1_000_000, 5000, 1):
+        monkeypatch.setattr(visits, "PAIRS_PER_CHUNK", pairs)
+        got = visits._deal_touches(sample, opps, 30)
+        assert got["opportunity_id"].tolist() == expected["opportunity_id"].tolist()
+        assert (got["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()
+        assert got["channel"].tolist() == expected["channel"].tolist()
+        assert list(got.columns) == ["opportunity_id", "account_id", "created_at", "timestamp", "stage",
+                                     "contact_id", "channel"]
+
+
 def test_a_past_forecast_is_scored_against_the_wins_that_followed(sample):
     f = predict.forecast_backtest(sample, months_back=3).set_index("segment")
     assert f.attrs["as_of"] == "2026-07-31" and f.attrs["days_seen"] == 90

@@ -106,30 +106,49 @@ def deals(data: JourneyData, *, opportunity_types: Any = None) -> pd.DataFrame:
     return out.sort_values(["created_at", OPPORTUNITY_ID], kind="stable").reset_index(drop=True)
 
 
+#: Deal-touch pairs tested at once in :func:`_deal_touches` (about 60 bytes each while tested).
+PAIRS_PER_CHUNK = 1_000_000
+
+
+def _naive_utc(values: pd.Series) -> np.ndarray:
+    """Instants of a tz-aware column as naive UTC datetime64[ns] (NaT stays NaT)."""
+    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
 def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -> pd.DataFrame:
     """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off)."""
     tp = data.touchpoints
     cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
     # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
-    # found by positions instead of materialising every pair first
+    # found by positions instead of materialising every pair first, and tested a chunk of pairs at a time
     account, accounts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
     by_account = np.argsort(account, kind="stable")
     bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
     code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))
     lengths = np.where(code >= 0, bounds[code + 1] - bounds[np.maximum(code, 0)], 0)
-    deal = np.repeat(np.arange(len(opps)), lengths)
-    offset = np.arange(len(deal)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    rows = by_account[np.repeat(bounds[np.maximum(code, 0)], lengths) + offset]
-    t = tp[TIMESTAMP].iloc[rows].reset_index(drop=True)
-    created = opps["created_at"].iloc[deal].reset_index(drop=True)
-    closed = opps["closed_at"].iloc[deal].reset_index(drop=True)
-    end = closed.fillna(data.cutoff)
+    first_row = bounds[np.maximum(code, 0)]
+    pairs_before = np.cumsum(lengths) - lengths
+    t_all = _naive_utc(tp[TIMESTAMP])
     # a touch at the close is the outcome itself (the signature), not a state the deal was in
-    before_end = np.where(closed.notna(), t < end, t <= end)
-    keep = np.flatnonzero((t >= created - pd.Timedelta(days=lookback_days)).to_numpy() & before_end)
-    head = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].iloc[deal[keep]].reset_index(drop=True)
-    touches = tp[cols].iloc[rows[keep]].reset_index(drop=True)
-    return pd.concat([head, touches], axis=1).set_axis(pd.Index(keep), axis=0)
+    closed_all = _naive_utc(opps["closed_at"])
+    cutoff = np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns")
+    since_all = _naive_utc(opps["created_at"]) - pd.Timedelta(days=lookback_days).to_timedelta64()
+    firsts = np.unique(np.r_[0, np.searchsorted(pairs_before, np.arange(PAIRS_PER_CHUNK, lengths.sum(),
+                                                                         PAIRS_PER_CHUNK), side="right"), len(opps)])
+    deal_parts, row_parts, pair_parts = ([np.zeros(0, dtype=np.int64)] for _ in range(3))
+    for a, b in zip(firsts[:-1], firsts[1:]):
+        n = lengths[a:b]
+        deal = np.repeat(np.arange(a, b), n)
+        offset = np.arange(len(deal)) - np.repeat(pairs_before[a:b] - pairs_before[a], n)
+        rows = by_account[np.repeat(first_row[a:b], n) + offset]
+        t, closed = t_all[rows], closed_all[deal]
+        before_end = np.where(np.isnat(closed), t <= cutoff, t < closed)
+        keep = np.flatnonzero((t >= since_all[deal]) & before_end)
+        deal_parts.append(deal[keep]), row_parts.append(rows[keep]), pair_parts.append(pairs_before[a] + keep)
+    deal, rows = np.concatenate(deal_parts), np.concatenate(row_parts)
+    head = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].iloc[deal].reset_index(drop=True)
+    touches = tp[cols].iloc[rows].reset_index(drop=True)
+    return pd.concat([head, touches], axis=1).set_axis(pd.Index(np.concatenate(pair_parts)), axis=0)
 
 
 def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: Any = None,
