@@ -34,7 +34,7 @@ def _same(a, b) -> None:
             back = b.tables[name]
             if name in ARROW_STRING_TABLES:  # text read as Arrow-backed str: same values, NaN for missing
                 text = [c for c in back.columns if str(back[c].dtype) == "str"]
-                assert text and all(table[c].dtype == object for c in text), name
+                assert (text or table.empty) and all(table[c].dtype == object for c in text), name
                 categories = [c for c in back.columns if isinstance(back[c].dtype, pd.CategoricalDtype) and c != "stage"]
                 assert categories == [c for c in CATEGORY_COLUMNS.get(name, ()) if c in table.columns], name
                 for c in categories:  # few distinct texts: categories, as plain strings in sorted order

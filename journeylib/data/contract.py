@@ -31,9 +31,11 @@ __all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_con
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
-#: The long tables whose text columns are read as pandas' Arrow-backed ``str`` dtype (NaN for missing, as
-#: object columns): at 20,000 accounts the touchpoints take 0.83 GB as Python strings.
-ARROW_STRING_TABLES = ("touchpoints", "usage")
+#: The tables whose text columns are read as pandas' Arrow-backed ``str`` dtype (NaN for missing, as object
+#: columns): at 20,000 accounts the touchpoints take 0.83 GB as Python strings; at 100,000 the other tables took
+#: 0.53 GB as Python strings, 0.16 GB in Arrow.
+ARROW_STRING_TABLES = ("touchpoints", "usage", "contacts", "tickets", "surveys", "leads", "opportunities", "accounts",
+                       "subscriptions")
 #: Text columns with few distinct values, read as categoricals (categories in text order): at 100,000
 #: accounts these four took 620 MB of the touchpoints' 1.2 GB as Arrow strings, 48 MB as categories.
 CATEGORY_COLUMNS = {"touchpoints": ("touchpoint", "channel", "campaign", "outcome")}
@@ -43,7 +45,7 @@ _REPORT = {"quarantine": "quarantine", "findings": "findings", "counts": "counts
 def as_text(values: pd.Series) -> pd.Series:
     """``values.astype(str)``, the same Python strings, without its slow path for Arrow-backed text.
 
-    The touchpoints and usage of a contract hold Arrow-backed strings (:data:`ARROW_STRING_TABLES`);
+    The tables of a contract hold Arrow-backed strings (:data:`ARROW_STRING_TABLES`);
     ``astype(str)`` turns them into Python strings one value at a time (0.4-0.7 s per column of 1.9M
     touchpoints), three to six times slower than converting the array at once. Missing values become
     the same text as with ``astype(str)`` (``"nan"``, or ``"<NA>"`` for the ``string`` dtype).
