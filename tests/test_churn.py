@@ -861,3 +861,18 @@ def test_permutation_drivers_equal_a_full_rescoring_of_every_shuffled_row(sample
             drops.append(base - roc_auc_score(y, model.predict_proba(shuffled)))
         assert ours.loc[name, "importance"] == pytest.approx(np.mean(drops), abs=1e-12), name
     assert ours.loc["nps", "importance"] != 0  # a binary feature: most of its rows keep their value
+
+
+def test_churn_labels_are_those_of_the_snapshots_without_reading_their_features(sample):
+    """churn_labels gives build_snapshots' rows and labels (known and unknown horizons, a gap that joins two
+    subscriptions) and reads only the accounts and subscriptions: here every other table is unusable."""
+    days = ["2025-12-31", "2026-06-30", "2026-09-30", "2026-10-31"]
+    for horizon, gap in ((90, 1), (31, 30)):
+        full = churn.build_snapshots(sample, horizon_days=horizon, snapshots=days, gap_days=gap)
+        labels = churn.churn_labels(sample, horizon_days=horizon, snapshots=days, gap_days=gap)
+        pd.testing.assert_frame_equal(labels, full[["account_id", "snapshot", "churned", "outcome_known"]])
+        assert labels["churned"].sum() > 0 and labels["churned"].isna().sum() > 0
+    only = {"accounts": sample.accounts, "subscriptions": sample.subscriptions,
+            **{name: "not a table" for name in ("touchpoints", "usage", "tickets", "surveys", "contacts")}}
+    pd.testing.assert_frame_equal(churn.churn_labels(only, as_of="2026-10-31", snapshots=days[:2]),
+                                  churn.churn_labels(sample, as_of="2026-10-31", snapshots=days[:2]))

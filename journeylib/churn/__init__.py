@@ -104,12 +104,12 @@ from .metrics import calibration_slope, calibration_table, classification_metric
 from .model import ChurnModel, model_features
 from .reasons import REASON_GROUPS
 from .snapshots import (CALIBRATIONS, CHAMPION_ROLES, EXEC_ROLES, FEATURES, HIGH_PRIORITIES, KNOWN, LABEL, MODELS,
-                        PRESALE_PREFIX, SNAPSHOT, build_snapshots, check_model, inputs_note, latest_snapshot,
-                        snapshot_dates, snapshot_features, snapshot_summary)
+                        PRESALE_PREFIX, SNAPSHOT, build_snapshots, check_model, churn_labels, inputs_note,
+                        latest_snapshot, snapshot_dates, snapshot_features, snapshot_summary)
 
 __all__ = [
     "FEATURES", "MODELS", "CALIBRATIONS", "REASON_GROUPS", "check_model", "snapshot_dates", "snapshot_features",
-    "build_snapshots", "snapshot_summary", "model_features", "ChurnModel", "ChurnBacktest", "classification_metrics",
+    "build_snapshots", "churn_labels", "snapshot_summary", "model_features", "ChurnModel", "ChurnBacktest", "classification_metrics",
     "calibration_table", "calibration_slope", "lift_table", "roc_points", "permutation_drivers", "risk_list",
     "arr_at_risk_by_segment", "RISK_LIST_COLUMNS", "inputs_note", "latest_snapshot", "risk_headline",
     "PRESALE_PREFIX", "LABEL", "KNOWN", "SNAPSHOT", "EXEC_ROLES", "CHAMPION_ROLES", "HIGH_PRIORITIES",

@@ -103,17 +103,20 @@ def _day(value: Any, name: str) -> pd.Timestamp:
     return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 
-def _unpack(data: Any, as_of: Any) -> tuple[dict[str, pd.DataFrame | None], str, pd.Timestamp | None, Lifecycle]:
-    """(tables, tz, as_of day, lifecycle) from a JourneyData or a mapping of table name -> DataFrame."""
+def _unpack(data: Any, as_of: Any, only: Sequence[str] | None = None
+            ) -> tuple[dict[str, pd.DataFrame | None], str, pd.Timestamp | None, Lifecycle]:
+    """(tables, tz, as_of day, lifecycle) from a JourneyData or a mapping of table name -> DataFrame; ``only``:
+    just these tables (the others are not read)."""
     lifecycle = getattr(data, "lifecycle", None) or default_lifecycle()
     if hasattr(data, "tables") and hasattr(data, "as_of"):
-        tables, tz = dict(data.tables), getattr(data, "tz", "UTC")
+        names = [n for n in data.tables if only is None or n in only]
+        tables, tz = {n: data.tables[n] for n in names}, getattr(data, "tz", "UTC")
         day = _day(as_of, "as_of") if as_of is not None else _day(data.as_of, "as_of")
         if day > _day(data.as_of, "as_of"):
             raise ParameterError(f"as_of {day.date()} is after the data's as_of {data.as_of.date()}; "
                                  "load the data with the later as_of")
     elif isinstance(data, Mapping):
-        tables, tz = {k: v for k, v in data.items()}, "UTC"
+        tables, tz = {k: v for k, v in data.items() if only is None or k in only}, "UTC"
         day = _day(as_of, "as_of") if as_of is not None else None
     else:
         raise ParameterError("data must be a JourneyData (journeylib.load) or a dict of tables; "
@@ -621,8 +624,29 @@ def build_snapshots(data: Any, *, as_of: Any = None, horizon_days: int = 90, sna
         (nullable Int8: 1 churned within the horizon, 0 not, missing when unknown) and
         ``outcome_known`` (bool).
     """
+    return _snapshots(data, as_of, horizon_days, snapshots, personas, gap_days, labels_only=False)
+
+
+def churn_labels(data: Any, *, as_of: Any = None, horizon_days: int = 90, snapshots: Sequence[Any] | None = None,
+                 gap_days: int = 1) -> pd.DataFrame:
+    """The labels of :func:`build_snapshots` without its features.
+
+    A label is a subscription event, so only the accounts and subscriptions are read: at 100,000 accounts one
+    snapshot's labels took 9.8 s and 1.3 GB through :func:`build_snapshots`. Parameters as there.
+
+    Returns
+    -------
+    DataFrame
+        ``account_id``, ``snapshot``, ``churned`` and ``outcome_known``: the rows and values of
+        :func:`build_snapshots` with the same arguments.
+    """
+    return _snapshots(data, as_of, horizon_days, snapshots, None, gap_days, labels_only=True)
+
+
+def _snapshots(data: Any, as_of: Any, horizon_days: int, snapshots: Sequence[Any] | None,
+               personas: pd.DataFrame | None, gap_days: int, *, labels_only: bool) -> pd.DataFrame:
     horizon_days = check_days(horizon_days, "horizon_days", minimum=1, whole=True)
-    tables, tz, day, lifecycle = _unpack(data, as_of)
+    tables, tz, day, lifecycle = _unpack(data, as_of, ("accounts", "subscriptions") if labels_only else None)
     if day is None:
         raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")
     dates = [_day(s, "snapshot") for s in snapshots] if snapshots is not None else snapshot_dates(data, as_of=day)
@@ -643,8 +667,8 @@ def build_snapshots(data: Any, *, as_of: Any = None, horizon_days: int = 90, sna
         frame[LABEL] = pd.array(y, dtype="Int8") if known else pd.array([pd.NA] * len(frame), dtype="Int8")
         frame[KNOWN] = known
         parts.append(frame)
-    cols = [ACCOUNT_ID, SNAPSHOT, *FEATURES, *prep.presale_names, *(["persona"] if pers is not None else []), LABEL,
-            KNOWN]
+    cols = [ACCOUNT_ID, SNAPSHOT, LABEL, KNOWN] if labels_only else \
+        [ACCOUNT_ID, SNAPSHOT, *FEATURES, *prep.presale_names, *(["persona"] if pers is not None else []), LABEL, KNOWN]
     if not parts:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         return empty.astype({SNAPSHOT: "datetime64[ns]", LABEL: "Int8", KNOWN: bool})

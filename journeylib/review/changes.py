@@ -192,7 +192,7 @@ def churned_since(data: Any, since: Any, *, as_of: Any = None, gap_days: int = 1
     days = int((day - since).days)
     if days < 1:
         raise ParameterError(f"since ({since.date()}) must be before as_of ({day.date()})")
-    snap = churn.build_snapshots(data, as_of=day, horizon_days=days, snapshots=[since], gap_days=gap_days)
+    snap = churn.churn_labels(data, as_of=day, horizon_days=days, snapshots=[since], gap_days=gap_days)
     out = pd.DataFrame({ACCOUNT_ID: snap[ACCOUNT_ID].astype(str).to_numpy(dtype=object),
                         "churned": snap[churn.LABEL].astype(bool).to_numpy()})
     out.attrs["days"] = days
