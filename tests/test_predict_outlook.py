@@ -76,6 +76,7 @@ def test_deal_touches_are_the_merge_of_deals_with_their_accounts_touches_whateve
     """Each deal's touches from lookback days before its creation to its close (a touch at the close excluded)
     or to the cut-off (included): the rows of the merge, in deal then touchpoint order, tested a chunk of pairs
     at a time (at 100,000 accounts all 20M pairs at once took 2 GB more than the result)."""
+    from journeylib.data import pairs
     from journeylib.predict import visits
 
     opps = visits.deals(sample)
@@ -87,8 +88,8 @@ def test_deal_touches_are_the_merge_of_deals_with_their_accounts_touches_whateve
         np.where(merged["closed_at"].notna(), merged["timestamp"] < end, merged["timestamp"] <= end)
     expected = merged[inside]
     assert 0 < len(expected) < len(merged)
-    for pairs in (1_000_000, 5000, 1):
-        monkeypatch.setattr(visits, "PAIRS_PER_CHUNK", pairs)
+    for chunk in (1_000_000, 5000, 1):
+        monkeypatch.setattr(pairs, "PAIRS_PER_CHUNK", chunk)
         got = visits._deal_touches(sample, opps, 30)
         assert got["opportunity_id"].tolist() == expected["opportunity_id"].tolist()
         assert (got["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()

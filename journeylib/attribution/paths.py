@@ -30,6 +30,7 @@ from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
 from ..data.contract import text_codes
+from ..data.pairs import naive_utc, touches_in_windows
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "CONVERSIONS", "UNKNOWN_CHANNEL"]
 
@@ -162,20 +163,20 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     journeys["start_at"] = (journeys["end_at"] if level == "account" else journeys["start_at"]) - lookback
 
     tp = data.touchpoints
-    cols = [ACCOUNT_ID, TIMESTAMP, CHANNEL if CHANNEL in tp else TOUCHPOINT]
-    touches = tp[cols + [c for c in ("campaign", "stage", "event_id") if c in tp]]
-    touches = touches.rename(columns={cols[2]: "_channel"})
+    name = CHANNEL if CHANNEL in tp else TOUCHPOINT
+    # the rows of the merge of the journeys with their accounts' touches, kept inside each journey's window;
     # joined on account codes: each distinct account id is turned into text once, not once per touch
-    codes, texts = text_codes(touches[ACCOUNT_ID])
-    touches = touches.drop(columns=ACCOUNT_ID).assign(_account=codes)
-    journeys = journeys.assign(_account=pd.Index(texts).get_indexer(journeys[ACCOUNT_ID]))  # -1: no touch
-    merged = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted", "_account"]] \
-        .merge(touches, on="_account").drop(columns="_account")
+    codes, texts = text_codes(tp[ACCOUNT_ID])
     # touches at the conversion are after it (the signature closing a deal), except the one creating a lead
     at_end_counts = conversion == "lead_created"
-    before_end = np.where((merged["converted"].to_numpy() == 1) & (not at_end_counts),
-                          merged[TIMESTAMP] < merged["end_at"], merged[TIMESTAMP] <= merged["end_at"])
-    merged = merged[before_end & (merged[TIMESTAMP] >= merged["start_at"]).to_numpy()]
+    journey, rows, pair = touches_in_windows(
+        codes, naive_utc(tp[TIMESTAMP]), pd.Index(texts).get_indexer(journeys[ACCOUNT_ID]),
+        naive_utc(journeys["start_at"]), naive_utc(journeys["end_at"]),
+        (journeys["converted"].to_numpy() == 1) & (not at_end_counts))
+    head = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].iloc[journey]
+    touches = tp[[TIMESTAMP, name] + [c for c in ("campaign", "stage", "event_id") if c in tp]].iloc[rows]
+    merged = pd.concat([head.reset_index(drop=True), touches.reset_index(drop=True).rename(columns={name: "_channel"})],
+                       axis=1).set_axis(pd.Index(pair), axis=0)
     order = ["journey_id", TIMESTAMP] + (["event_id"] if "event_id" in merged else [])
     merged = merged.sort_values(order, kind="stable")
     merged["_channel"] = merged["_channel"].astype(object).where(merged["_channel"].notna(), UNKNOWN_CHANNEL)

@@ -27,6 +27,7 @@ from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
 from ..data.contract import text_codes
+from ..data.pairs import naive_utc, touches_in_windows
 
 __all__ = ["deal_visits", "deals", "segment_of", "WON", "LOST", "CHURNED", "ABSORBING", "NO_TOUCH", "VISIT_COLUMNS"]
 
@@ -106,49 +107,22 @@ def deals(data: JourneyData, *, opportunity_types: Any = None) -> pd.DataFrame:
     return out.sort_values(["created_at", OPPORTUNITY_ID], kind="stable").reset_index(drop=True)
 
 
-#: Deal-touch pairs tested at once in :func:`_deal_touches` (about 60 bytes each while tested).
-PAIRS_PER_CHUNK = 1_000_000
-
-
-def _naive_utc(values: pd.Series) -> np.ndarray:
-    """Instants of a tz-aware column as naive UTC datetime64[ns] (NaT stays NaT)."""
-    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-
-
 def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -> pd.DataFrame:
     """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off)."""
     tp = data.touchpoints
     cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
-    # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order),
-    # found by positions instead of materialising every pair first, and tested a chunk of pairs at a time
+    # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order)
     account, accounts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
-    by_account = np.argsort(account, kind="stable")
-    bounds = np.searchsorted(account[by_account], np.arange(len(accounts) + 1))
-    code = pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str))
-    lengths = np.where(code >= 0, bounds[code + 1] - bounds[np.maximum(code, 0)], 0)
-    first_row = bounds[np.maximum(code, 0)]
-    pairs_before = np.cumsum(lengths) - lengths
-    t_all = _naive_utc(tp[TIMESTAMP])
-    # a touch at the close is the outcome itself (the signature), not a state the deal was in
-    closed_all = _naive_utc(opps["closed_at"])
+    closed = naive_utc(opps["closed_at"])
     cutoff = np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns")
-    since_all = _naive_utc(opps["created_at"]) - pd.Timedelta(days=lookback_days).to_timedelta64()
-    firsts = np.unique(np.r_[0, np.searchsorted(pairs_before, np.arange(PAIRS_PER_CHUNK, lengths.sum(),
-                                                                         PAIRS_PER_CHUNK), side="right"), len(opps)])
-    deal_parts, row_parts, pair_parts = ([np.zeros(0, dtype=np.int64)] for _ in range(3))
-    for a, b in zip(firsts[:-1], firsts[1:]):
-        n = lengths[a:b]
-        deal = np.repeat(np.arange(a, b), n)
-        offset = np.arange(len(deal)) - np.repeat(pairs_before[a:b] - pairs_before[a], n)
-        rows = by_account[np.repeat(first_row[a:b], n) + offset]
-        t, closed = t_all[rows], closed_all[deal]
-        before_end = np.where(np.isnat(closed), t <= cutoff, t < closed)
-        keep = np.flatnonzero((t >= since_all[deal]) & before_end)
-        deal_parts.append(deal[keep]), row_parts.append(rows[keep]), pair_parts.append(pairs_before[a] + keep)
-    deal, rows = np.concatenate(deal_parts), np.concatenate(row_parts)
+    # a touch at the close is the outcome itself (the signature), not a state the deal was in
+    deal, rows, pair = touches_in_windows(
+        account, naive_utc(tp[TIMESTAMP]), pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str)),
+        naive_utc(opps["created_at"]) - pd.Timedelta(days=lookback_days).to_timedelta64(),
+        np.where(np.isnat(closed), cutoff, closed), ~np.isnat(closed))
     head = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].iloc[deal].reset_index(drop=True)
     touches = tp[cols].iloc[rows].reset_index(drop=True)
-    return pd.concat([head, touches], axis=1).set_axis(pd.Index(np.concatenate(pair_parts)), axis=0)
+    return pd.concat([head, touches], axis=1).set_axis(pd.Index(pair), axis=0)
 
 
 def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: Any = None,
