@@ -16,8 +16,10 @@ PAIRS_PER_CHUNK = 1_000_000
 
 
 def naive_utc(values: pd.Series) -> np.ndarray:
-    """Instants of a tz-aware column as naive UTC datetime64[ns] (NaT stays NaT)."""
-    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    """A datetime column's instants as naive UTC datetime64[ns] (NaT stays NaT), whether it has a timezone or not."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.to_numpy(dtype="datetime64[ns]")
 
 
 def touches_in_windows(touch_account: np.ndarray, touch_time: np.ndarray, window_account: np.ndarray,

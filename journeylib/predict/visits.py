@@ -176,8 +176,8 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     info = opps.iloc[d]
     still_open = info["closed_at"].isna().to_numpy()
     end = np.where(still_open, np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns"),
-                   info["closed_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
-    t = v["t"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+                   naive_utc(info["closed_at"]))
+    t = naive_utc(v["t"])
     left = np.empty_like(t)
     left[:-1] = t[1:]
     left[last] = end[last]

@@ -13,6 +13,7 @@ from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CONTACT_ID, STAGE, TIMESTAMP
 from .columns import UNASSIGNED
 from ..data.history import tables_as_of
+from ..data.pairs import naive_utc
 from .profiles import _as_labels
 from ..data.contract import as_text, text_codes
 from .features import _kept_codes, _regroup
@@ -44,13 +45,6 @@ def _active_mrr(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
     on = (subs["start_date"] <= at) & (subs["end_date"].isna() | (subs["end_date"] >= at))
     mrr = subs["mrr"] if "mrr" in subs else pd.Series(np.nan, index=subs.index)
     return mrr.where(on, 0.0).groupby(subs[ACCOUNT_ID].astype(str)).sum()
-
-
-def _utc_instants(values: pd.Series) -> np.ndarray:
-    """A datetime column as datetime64 in UTC (NaT where missing), whether it has a timezone or not."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.to_numpy()
 
 
 def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any = None, *,
@@ -145,7 +139,7 @@ def persona_outcomes(data: Any, personas: "pd.DataFrame | pd.Series", as_of: Any
             need = np.ceil(value_share * first["seats_purchased"]).reindex(u[ACCOUNT_ID]).to_numpy()
             # compared as UTC datetime64 (a tz-aware column's to_numpy() is an object array of Timestamps)
             start = first["start_date"].reindex(u[ACCOUNT_ID])
-            on_or_after = _utc_instants(u["date"]) >= _utc_instants(start)
+            on_or_after = naive_utc(u["date"]) >= naive_utc(start)
             ok = (u["active_users"].to_numpy() >= need) & on_or_after & ~np.isnan(need)
             reached = u.loc[ok].groupby(ACCOUNT_ID)["date"].min()
             ttv = ((reached - first["start_date"].reindex(reached.index)).dt.total_seconds() / 86400.0).clip(lower=0)
