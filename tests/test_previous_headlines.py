@@ -94,3 +94,32 @@ def test_the_tables_of_an_earlier_month_are_cut_when_read_and_once():
     assert cut["touchpoints"]["touchpoint"].tolist() == ["web", "web"] and cut["touchpoints"] is cut["touchpoints"]
     with pytest.raises(AssertionError, match="usage table was read"):
         cut["usage"]
+
+
+def test_a_time_sorted_table_is_cut_by_a_slice_that_shares_its_arrays():
+    """Rows sorted by their time are cut by keeping the first ones without copying them: the same frame as the
+    unsorted table's cut, a fresh index, and a later change of a column leaves the loaded table as it was."""
+    import numpy as np
+
+    from journeylib.data.history import tables_as_of
+
+    cutoff = pd.Timestamp("2026-09-30 23:59:59.999999999", tz="UTC")
+    opened = pd.to_datetime(["2026-08-01 00:00", "2026-09-01 00:00", "2026-09-20 00:00", "2026-09-30 23:59", "2026-10-01 00:00",
+                             "2026-10-05 00:00"],
+                            utc=True)
+    tickets = pd.DataFrame({"ticket_id": list("KLMNOP"), "account_id": list("aabbcc"), "opened_at": opened,
+                            "resolved_at": opened + pd.Timedelta(days=3), "csat": [5.0, 4.0, 3.0, 2.0, 1.0, 5.0],
+                            "first_response_minutes": np.arange(6.0)})
+    shuffled = tickets.iloc[[4, 2, 0, 5, 3, 1]].reset_index(drop=True)
+    assert tickets["opened_at"].is_monotonic_increasing and not shuffled["opened_at"].is_monotonic_increasing
+    cut = tables_as_of({"tickets": tickets}, cutoff)["tickets"]
+    expected = tables_as_of({"tickets": shuffled}, cutoff)["tickets"].sort_values("ticket_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(cut, expected)
+    assert cut["ticket_id"].tolist() == list("KLMN") and isinstance(cut.index, pd.RangeIndex)
+    # resolved after the cut-off: unresolved, no csat yet (those two columns are new arrays) ...
+    assert cut["resolved_at"].isna().tolist() == [False, False, False, True] and cut["csat"].isna().sum() == 1
+    # ... the others are the loaded table's own, not copies
+    assert np.shares_memory(cut["first_response_minutes"].to_numpy(), tickets["first_response_minutes"].to_numpy())
+    cut["first_response_minutes"] = 0.0
+    assert tickets["first_response_minutes"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert tickets["csat"].notna().all() and len(tickets) == 6

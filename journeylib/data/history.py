@@ -105,9 +105,14 @@ def _table_as_of(name: str, df: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFr
         if col.kind == "time" and col.name in frame and not _is_utc(frame[col.name]):
             change(col.name, _utc(frame[col.name]))
     if spec.time and spec.time in frame:
-        after = frame[spec.time] > cutoff  # missing times kept (they are not "after")
+        times = frame[spec.time]
+        after = times > cutoff  # missing times kept (they are not "after")
         if after.any():
-            frame = frame.loc[~after].reset_index(drop=True)
+            # Sorted by time (the contract's touchpoints are), the rows kept are the first ones: sliced, they
+            # share the table's arrays instead of copying them (0.65 GB of touchpoints at 100,000 accounts).
+            kept = frame.iloc[:int(len(after) - after.sum())] if times.is_monotonic_increasing else frame.loc[~after]
+            frame = kept.copy(deep=False)  # a frame of its own (no reset_index: it would copy every column)
+            frame.index = pd.RangeIndex(len(frame))
     for col in spec.columns:
         if col.cut_at_as_of and col.kind == "time" and col.name in frame:
             later = frame[col.name] > cutoff
