@@ -296,15 +296,19 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     _release_memory()
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
+    # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library
+    kernel_env = {HEADLESS_ENV: "1", **{k: v for k, v in KERNEL_THREADS.items() if k not in os.environ}}
     try:
-        if jobs > 1:
-            entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1),
-                                    expected_seconds(paths, out, month))
-            result.notebooks.extend(entries[p.stem] for p in paths)
-        else:
-            for path in paths:
-                result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
-                bar.update(1)
+        with _environment(kernel_env):
+            if jobs > 1:
+                entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1),
+                                        expected_seconds(paths, out, month))
+                result.notebooks.extend(entries[p.stem] for p in paths)
+            else:
+                for path in paths:
+                    result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
+                    _release_memory()
+                    bar.update(1)
         bar.close()
         _finish(result, tmp, final, out, month, as_of, {**params, "data_path": data_param}, summary, currency,
                 include_pii)
@@ -431,22 +435,27 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
     Among the notebooks ready to start, the one heading the longest expected chain goes first
     (``seconds``: :func:`expected_seconds`), so the two workers finish close together.
     """
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    import papermill  # noqa: F401  imported once here, not by two threads at once
+    from nbconvert import HTMLExporter  # noqa: F401
 
     needs = _needs_in_run(paths)
     priority = _critical_paths(paths, seconds or {})
     pending = sorted(paths, key=lambda p: -priority[p.stem])  # stable: need order among equals
     running, entries = {}, {}
-    # processes, not threads: each kernel client keeps its own event loop and sockets
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Threads, not processes: a notebook's time is spent in its kernel, and a worker process importing papermill,
+    # nbconvert and pandas held 0.2 GB for nothing. Each thread's kernel client has its own event loop and
+    # sockets; nothing here changes the working directory or the environment while they run.
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         while pending or running:
             for path in [p for p in pending if all(n in entries for n in needs[p.stem])][:jobs - len(running)]:
                 pending.remove(path)
-                running[pool.submit(_run_notebook, path, tmp, final, folder, params, kernel_name)] = path.stem
+                running[pool.submit(_run_notebook_in_thread, path, tmp, final, folder, params, kernel_name)] = path.stem
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 entries[running.pop(fut)] = fut.result()
+                _release_memory()  # the executed notebook and its HTML export, freed but held by the allocator
                 done_one()
     return entries
 
@@ -481,6 +490,21 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
+def _run_notebook_in_thread(*args) -> dict:
+    """:func:`_run_notebook` in a worker thread, closing the event loop its kernel client made for the thread."""
+    import asyncio
+
+    try:
+        return _run_notebook(*args)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+            if not loop.is_running():
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+            asyncio.set_event_loop(None)
+
+
 def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict, kernel_name: str) -> dict:
     """Execute one notebook into ``tmp`` and export its HTML; return its manifest entry."""
     import papermill
@@ -495,13 +519,13 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
         shutil.copy(path, out_nb)
     else:
         try:
-            # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library
-            kernel_env = {HEADLESS_ENV: "1", **{k: v for k, v in KERNEL_THREADS.items() if k not in os.environ}}
-            with _environment(kernel_env):
-                papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
-                                           progress_bar=False, log_output=False, cwd=str(folder),
-                                           execution_timeout=CELL_TIMEOUT, start_timeout=120,
-                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            # the kernel starts in the notebooks' folder (nbclient's resources): papermill's cwd= would chdir
+            # this whole process, which threads running side by side cannot share
+            papermill.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel_name,
+                                       progress_bar=False, log_output=False,
+                                       resources={"metadata": {"path": str(folder.resolve())}},
+                                       execution_timeout=CELL_TIMEOUT, start_timeout=120,
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
             entry.update(status="failed", error=f"{exc.ename}: {mask_secrets(str(exc.evalue))[:300]} "
                                                 f"(cell {exc.exec_count})")
