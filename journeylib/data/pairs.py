@@ -69,4 +69,4 @@ def touches_in_windows(touch_account: np.ndarray, touch_time: np.ndarray, window
         inside = (t >= since[window]) & np.where(until_excluded[window], t < until[window], t <= until[window])
         keep = np.flatnonzero(inside)
         parts.append((window[keep], rows[keep], pairs_before[a] + keep))
-    return tuple(np.concatenate(p).astype(np.int64) for p in zip(*parts))
+    return tuple(np.concatenate(p).astype(np.int64, copy=False) for p in zip(*parts))

@@ -18,7 +18,7 @@ import pandas as pd
 from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
 from .visits import WON, _deal_touches
-from ..data.contract import as_text
+from ..data.contract import text_codes
 
 __all__ = ["deal_snapshots", "NUMERIC_FEATURES", "ACTIVITY_DAYS", "ECONOMIC_BUYER"]
 
@@ -103,7 +103,10 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
 
     # activity, contacts and channels: the account's touches from lookback before creation to the day
     touches = _deal_touches(data, opps, lookback_days)
-    touches = touches.assign(_deal=deal_index.get_indexer(touches[OPPORTUNITY_ID]))
+    tp = data.touchpoints
+    for column in (CONTACT_ID, CHANNEL):
+        if column in tp:
+            touches[column] = tp[column].iloc[touches["_row"].to_numpy()].reset_index(drop=True)
     touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
     t_keys = _keyed(touches["_deal"].to_numpy(), _seconds(touches[TIMESTAMP]))
     t_start = np.searchsorted(t_keys, _keyed(np.arange(len(opps)), np.full(len(opps), _BASE)), side="left")
@@ -144,7 +147,9 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
 def _first_per(touches: pd.DataFrame, column: str) -> pd.DataFrame:
     """Each deal's first touch time per value of ``column`` (rows with one), sorted by deal and time."""
     have = touches[touches[column].notna()]
-    first = have.groupby(["_deal", as_text(have[column])], sort=False)[TIMESTAMP].min().reset_index()
+    codes, texts = text_codes(have[column])  # grouped by text, each distinct value turned into text once
+    first = have[["_deal", TIMESTAMP]].assign(_text=codes).groupby(["_deal", "_text"], sort=False)[TIMESTAMP].min()
+    first = first.reset_index().assign(_text=lambda f: texts[f["_text"].to_numpy()]).rename(columns={"_text": column})
     return first.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
 
 

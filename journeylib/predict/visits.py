@@ -25,7 +25,7 @@ import pandas as pd
 from ..checks import check_days, check_names
 from ..data import JourneyData
 from ..errors import ParameterError
-from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
+from ..schema import ACCOUNT_ID, OPPORTUNITY_ID, TIMESTAMP
 from ..data.contract import text_codes
 from ..data.pairs import naive_utc, touches_in_windows
 
@@ -108,21 +108,23 @@ def deals(data: JourneyData, *, opportunity_types: Any = None) -> pd.DataFrame:
 
 
 def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -> pd.DataFrame:
-    """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off)."""
+    """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off).
+
+    One row per (deal, touch), in deal then touchpoint order: ``_deal`` (the deal's position in ``opps``),
+    ``_row`` (the touch's position in ``data.touchpoints``) and the touch's time. Callers take the touch
+    columns they need by ``_row``: at 100,000 accounts the 6.3M pairs with the deal's ids and every touch
+    column took 1.06 GB.
+    """
     tp = data.touchpoints
-    cols = [TIMESTAMP, "stage"] + [c for c in (CONTACT_ID, CHANNEL) if c in tp]
-    # the rows of an inner merge of the deals with their accounts' touchpoints (deal order, then touchpoint order)
     account, accounts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
     closed = naive_utc(opps["closed_at"])
     cutoff = np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns")
     # a touch at the close is the outcome itself (the signature), not a state the deal was in
-    deal, rows, pair = touches_in_windows(
+    deal, rows, _ = touches_in_windows(
         account, naive_utc(tp[TIMESTAMP]), pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str)),
         naive_utc(opps["created_at"]) - pd.Timedelta(days=lookback_days).to_timedelta64(),
         np.where(np.isnat(closed), cutoff, closed), ~np.isnat(closed))
-    head = opps[[OPPORTUNITY_ID, ACCOUNT_ID, "created_at"]].iloc[deal].reset_index(drop=True)
-    touches = tp[cols].iloc[rows].reset_index(drop=True)
-    return pd.concat([head, touches], axis=1).set_axis(pd.Index(pair), axis=0)
+    return pd.DataFrame({"_deal": deal, "_row": rows, TIMESTAMP: tp[TIMESTAMP].array.take(rows)})
 
 
 def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: Any = None,
@@ -151,19 +153,19 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     opps = deals(data, opportunity_types=opportunity_types)
     opps["segment"] = segment_of(data, opps, segments).to_numpy()
     touches = _deal_touches(data, opps, lookback)
-    recurring = data.lifecycle.recurring
-    states = touches[touches["stage"].notna() & ~touches["stage"].astype(str).isin(recurring)]
-    states = states.assign(stage=states["stage"].astype(str))
-    states = states.sort_values([OPPORTUNITY_ID, TIMESTAMP, "stage"], kind="stable")
-    before = states[states[TIMESTAMP] <= states["created_at"]].drop_duplicates(OPPORTUNITY_ID, keep="last")
-    after = states[states[TIMESTAMP] > states["created_at"]]
-    first = opps[[OPPORTUNITY_ID, "created_at"]].assign(
-        state=opps[OPPORTUNITY_ID].map(before.set_index(OPPORTUNITY_ID)["stage"]).fillna(NO_TOUCH))
-    seq = pd.concat([first.rename(columns={"created_at": "t"})[[OPPORTUNITY_ID, "t", "state"]],
-                     after.rename(columns={TIMESTAMP: "t", "stage": "state"})[[OPPORTUNITY_ID, "t", "state"]]],
-                    ignore_index=True)
-    order = opps[OPPORTUNITY_ID].reset_index().set_index(OPPORTUNITY_ID)["index"]
-    seq["_deal"] = seq[OPPORTUNITY_ID].map(order).to_numpy()
+    stage = data.touchpoints["stage"].iloc[touches["_row"].to_numpy()].reset_index(drop=True)
+    keep = (stage.notna() & ~stage.astype(str).isin(data.lifecycle.recurring)).to_numpy()
+    states = touches.loc[keep, ["_deal", TIMESTAMP]].assign(stage=stage[keep].astype(str).to_numpy())
+    states = states.sort_values(["_deal", TIMESTAMP, "stage"], kind="stable")
+    at = naive_utc(states[TIMESTAMP])
+    created = naive_utc(opps["created_at"])[states["_deal"].to_numpy()]
+    before = states[at <= created].drop_duplicates("_deal", keep="last")
+    after = states[at > created]
+    first = np.full(len(opps), NO_TOUCH, dtype=object)
+    first[before["_deal"].to_numpy()] = before["stage"].to_numpy(dtype=object)
+    seq = pd.DataFrame({"_deal": np.concatenate([np.arange(len(opps)), after["_deal"].to_numpy()]),
+                        "t": pd.concat([opps["created_at"], after[TIMESTAMP]], ignore_index=True),
+                        "state": np.concatenate([first, after["stage"].to_numpy(dtype=object)])})
     seq = seq.sort_values(["_deal", "t"], kind="stable").reset_index(drop=True)
     deal = seq["_deal"].to_numpy()
     state = seq["state"].to_numpy(dtype=object)
