@@ -14,7 +14,7 @@ import pytest
 
 import journeylib
 from journeylib import paths, survival
-from journeylib.churn.snapshots import _cutoff as churn_day_end
+from journeylib.churn.prepared import _cutoff as churn_day_end
 from journeylib.data.timeparse import as_of_cutoff
 from journeylib.errors import ParameterError
 from journeylib.segments import account_features

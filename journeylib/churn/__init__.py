@@ -103,8 +103,8 @@ from .lists import RISK_LIST_COLUMNS, arr_at_risk_by_segment, risk_headline, ris
 from .metrics import calibration_slope, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, model_features
 from .reasons import REASON_GROUPS
-from .snapshots import (CALIBRATIONS, CHAMPION_ROLES, EXEC_ROLES, FEATURES, HIGH_PRIORITIES, KNOWN, LABEL, MODELS,
-                        PRESALE_PREFIX, SNAPSHOT, build_snapshots, check_model, churn_labels, inputs_note,
+from .prepared import CHAMPION_ROLES, EXEC_ROLES, FEATURES, HIGH_PRIORITIES, PRESALE_PREFIX, SNAPSHOT
+from .snapshots import (CALIBRATIONS, KNOWN, LABEL, MODELS, build_snapshots, check_model, churn_labels, inputs_note,
                         latest_snapshot, snapshot_dates, snapshot_features, snapshot_summary)
 
 __all__ = [

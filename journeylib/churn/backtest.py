@@ -17,7 +17,8 @@ from .health import health_score
 
 from .metrics import _auc, calibration_table, classification_metrics, lift_table, roc_points
 from .model import ChurnModel, _check_snapshots, _frame, _threads
-from .snapshots import FEATURES, KNOWN, LABEL, SNAPSHOT, _day, check_model
+from .prepared import FEATURES, SNAPSHOT
+from .snapshots import KNOWN, LABEL, _day, check_model
 
 # =========================================================================== drivers
 def permutation_drivers(model: ChurnModel, snapshots: pd.DataFrame, *, n_repeats: int = 5, random_state: int = 0,

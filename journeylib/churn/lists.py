@@ -11,7 +11,8 @@ from ..checks import check_choice, check_share
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID
 
-from .snapshots import SNAPSHOT, _NAME, _OWNER, _personas
+from .prepared import _NAME, _OWNER, SNAPSHOT
+from .snapshots import _personas
 
 # =========================================================================== lists
 #: Columns of the risk list, in order (no contact names or e-mails by construction).

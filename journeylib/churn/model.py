@@ -16,7 +16,8 @@ from ..schema import ACCOUNT_ID
 from .health import health_score
 
 from .reasons import REASON_GROUPS
-from .snapshots import _CATEGORICAL, CALIBRATIONS, FEATURES, KNOWN, LABEL, PRESALE_PREFIX, SNAPSHOT, _day, check_model
+from .prepared import FEATURES, PRESALE_PREFIX, SNAPSHOT
+from .snapshots import _CATEGORICAL, CALIBRATIONS, KNOWN, LABEL, _day, check_model
 
 # =========================================================================== models
 def model_features(snapshots: pd.DataFrame) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .snapshots import PRESALE_PREFIX
+from .prepared import PRESALE_PREFIX
 
 # --------------------------------------------------------------------------- reasons in plain words
 def _v(row: pd.Series, name: str) -> float:
