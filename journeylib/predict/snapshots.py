@@ -107,13 +107,16 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
     for column in (CONTACT_ID, CHANNEL):
         if column in tp:
             touches[column] = tp[column].iloc[touches["_row"].to_numpy()].reset_index(drop=True)
-    touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
+    t_ns = _ns(touches[TIMESTAMP])
+    d = touches["_deal"].to_numpy()
+    if not ((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (t_ns[1:] >= t_ns[:-1]))).all():  # in deal order, then the
+        touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)  # touchpoints'
+        t_ns = _ns(touches[TIMESTAMP])  # (already in time order in a contract: then no sort and no copy)
     t_keys = _keyed(touches["_deal"].to_numpy(), _seconds(touches[TIMESTAMP]))
     t_start = np.searchsorted(t_keys, _keyed(np.arange(len(opps)), np.full(len(opps), _BASE)), side="left")
     upto = _count_upto(t_keys, t_start, deal, sec)
     recent = upto - _count_upto(t_keys, t_start, deal, sec - ACTIVITY_DAYS * 86400)
     now = _ns(pd.to_datetime(rows["snapshot_at"], utc=True))
-    t_ns = _ns(touches[TIMESTAMP])
     last = t_ns[np.maximum(t_start[deal] + upto - 1, 0)] if len(t_ns) else np.zeros(len(deal), dtype=np.int64)
     age = _days(now - _ns(created.iloc[deal]))
     since_touch = np.where(upto > 0, _days(now - last), age + lookback_days)
@@ -146,9 +149,11 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
 
 def _first_per(touches: pd.DataFrame, column: str) -> pd.DataFrame:
     """Each deal's first touch time per value of ``column`` (rows with one), sorted by deal and time."""
-    have = touches[touches[column].notna()]
-    codes, texts = text_codes(have[column])  # grouped by text, each distinct value turned into text once
-    first = have[["_deal", TIMESTAMP]].assign(_text=codes).groupby(["_deal", "_text"], sort=False)[TIMESTAMP].min()
+    have = touches[column].notna().to_numpy()
+    codes, texts = text_codes(touches[column])  # grouped by text, each distinct value turned into text once
+    first = pd.DataFrame({"_deal": touches["_deal"].to_numpy()[have], "_text": codes[have],
+                          TIMESTAMP: touches[TIMESTAMP].array[have]})
+    first = first.groupby(["_deal", "_text"], sort=False)[TIMESTAMP].min()
     first = first.reset_index().assign(_text=lambda f: texts[f["_text"].to_numpy()]).rename(columns={"_text": column})
     return first.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
 
