@@ -124,3 +124,6 @@ def test_converted_after_keeps_the_same_paths_of_the_later_conversions(sample, l
     naive = attribution.conversion_paths(sample, level=level, conversion=conversion,
                                          converted_after=after.tz_localize(None))  # read as UTC
     pd.testing.assert_frame_equal(naive, expected)
+    converting = attribution.conversion_paths(sample, level=level, conversion=conversion, converting_only=True)
+    pd.testing.assert_frame_equal(converting, full[full["converted"] == 1].reset_index(drop=True))
+    assert len(late) < len(converting) <= len(full)  # (every sample account has a lead)

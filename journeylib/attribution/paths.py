@@ -110,7 +110,7 @@ def _journeys(data: JourneyData, level: str, conversion: str, types: list[str] |
 
 def conversion_paths(data: JourneyData, *, level: str = "account", conversion: str = "won",
                      lookback_days: float = 365, opportunity_types: Any = ("new",),
-                     converted_after: Any = None) -> pd.DataFrame:
+                     converted_after: Any = None, converting_only: bool = False) -> pd.DataFrame:
     """One row per journey, converting or not: its channels in time order, milestones and value.
 
     Parameters
@@ -128,6 +128,9 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     converted_after : Timestamp, optional
         Only the journeys that converted after this instant (UTC when it has no timezone; e.g.
         the start of a spend period), each with the same path as without it; default: every journey.
+    converting_only : bool, default False
+        Only the journeys that converted, each with the same path as without it (e.g. to count last
+        month's won deals attributed without building every journey's path).
 
     Returns
     -------
@@ -155,10 +158,12 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     types = [t.lower() for t in types] if types is not None else None
 
     journeys = _journeys(data, level, conversion, types)
-    if converted_after is not None:
-        after = pd.Timestamp(converted_after)
-        after = after.tz_localize("UTC") if after.tzinfo is None else after
-        journeys = journeys[(journeys["converted"] == 1) & (journeys["conversion_at"] > after)].reset_index(drop=True)
+    if converting_only or converted_after is not None:
+        keep = journeys["converted"] == 1
+        if converted_after is not None:
+            after = pd.Timestamp(converted_after)
+            keep &= journeys["conversion_at"] > (after.tz_localize("UTC") if after.tzinfo is None else after)
+        journeys = journeys[keep].reset_index(drop=True)
     # an account's window ends at its conversion (or the cut-off); an opportunity's starts before its creation
     journeys["start_at"] = (journeys["end_at"] if level == "account" else journeys["start_at"]) - lookback
 
