@@ -127,3 +127,27 @@ def test_converted_after_keeps_the_same_paths_of_the_later_conversions(sample, l
     converting = attribution.conversion_paths(sample, level=level, conversion=conversion, converting_only=True)
     pd.testing.assert_frame_equal(converting, full[full["converted"] == 1].reset_index(drop=True))
     assert len(late) < len(converting) <= len(full)  # (every sample account has a lead)
+
+
+def test_paths_do_not_depend_on_the_touchpoints_row_order(sample):
+    """Each journey's touches are ordered by time, then event id (a missing one last), whatever the rows' order:
+    touchpoints already in that order (kept as they are), in the sample's order with equal times, and shuffled
+    (sorted) give the same paths."""
+    import copy
+
+    tp = sample.touchpoints.copy()
+    tied = tp["account_id"].isin(tp["account_id"].unique()[:60])
+    tp.loc[tied, "timestamp"] = tp.loc[tied, "timestamp"].dt.floor("30D")  # many touches at one instant
+    tp.loc[tp[tied].groupby("account_id").head(1).index, "event_id"] = None  # one per account: no equal keys
+
+    def paths_of(touchpoints, **kw):
+        data = copy.copy(sample)
+        data.tables = {**sample.tables, "touchpoints": touchpoints.reset_index(drop=True)}
+        return attribution.conversion_paths(data, **kw)
+
+    in_order = tp.sort_values(["timestamp", "event_id"], kind="stable", na_position="last")
+    for kw in ({}, {"level": "opportunity"}):
+        expected = paths_of(in_order, **kw)
+        assert expected["converted"].sum() > 0
+        for rows in (tp, tp.sample(frac=1, random_state=3)):
+            pd.testing.assert_frame_equal(paths_of(rows, **kw), expected)

@@ -167,50 +167,49 @@ def conversion_paths(data: JourneyData, *, level: str = "account", conversion: s
     # an account's window ends at its conversion (or the cut-off); an opportunity's starts before its creation
     journeys["start_at"] = (journeys["end_at"] if level == "account" else journeys["start_at"]) - lookback
 
+    # journeys in id order: each journey's touches become one run of rows in the order of the paths
+    journeys = journeys.sort_values("journey_id", kind="stable").reset_index(drop=True)
     tp = data.touchpoints
     name = CHANNEL if CHANNEL in tp else TOUCHPOINT
-    # the rows of the merge of the journeys with their accounts' touches, kept inside each journey's window;
-    # joined on account codes: each distinct account id is turned into text once, not once per touch
+    # the pairs of each journey with its account's touches inside its window, on account codes (each distinct
+    # account id turned into text once); touches at the conversion are after it (the signature closing a deal),
+    # except the one creating a lead
     codes, texts = text_codes(tp[ACCOUNT_ID])
-    # touches at the conversion are after it (the signature closing a deal), except the one creating a lead
-    at_end_counts = conversion == "lead_created"
-    journey, rows, pair = touches_in_windows(
-        codes, naive_utc(tp[TIMESTAMP]), pd.Index(texts).get_indexer(journeys[ACCOUNT_ID]),
+    times = naive_utc(tp[TIMESTAMP])
+    journey, rows, _ = touches_in_windows(
+        codes, times, pd.Index(texts).get_indexer(journeys[ACCOUNT_ID]),
         naive_utc(journeys["start_at"]), naive_utc(journeys["end_at"]),
-        (journeys["converted"].to_numpy() == 1) & (not at_end_counts))
-    head = journeys[["journey_id", ACCOUNT_ID, "start_at", "end_at", "converted"]].iloc[journey]
-    touches = tp[[TIMESTAMP, name] + [c for c in ("campaign", "stage", "event_id") if c in tp]].iloc[rows]
-    merged = pd.concat([head.reset_index(drop=True), touches.reset_index(drop=True).rename(columns={name: "_channel"})],
-                       axis=1).set_axis(pd.Index(pair), axis=0)
-    order = ["journey_id", TIMESTAMP] + (["event_id"] if "event_id" in merged else [])
-    merged = merged.sort_values(order, kind="stable")
-    merged["_channel"] = merged["_channel"].astype(object).where(merged["_channel"].notna(), UNKNOWN_CHANNEL)
-    campaign = merged["campaign"].astype(object).where(merged["campaign"].notna(), None) \
-        if "campaign" in merged else pd.Series(None, index=merged.index, dtype=object)
+        (journeys["converted"].to_numpy() == 1) & (conversion != "lead_created"))
+    journey, rows = _in_path_order(journey, rows, times[rows], tp["event_id"] if "event_id" in tp else None)
+    at = times[rows]
 
-    stage = merged["stage"].astype(object).where(merged["stage"].notna(), None) \
-        if "stage" in merged else pd.Series(None, index=merged.index, dtype=object)
+    def taken(column: str, missing: Any) -> np.ndarray:
+        if column not in tp:
+            return np.full(len(rows), missing, dtype=object)
+        values = tp[column].iloc[rows]
+        return values.astype(object).where(values.notna(), missing).to_numpy(dtype=object)
 
-    # merged is sorted by journey: each journey's touches are one run of rows, cut into tuples at once
-    # (a groupby's agg(tuple) runs Python per journey and is the bulk of the time on large data)
-    ids = merged["journey_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
+    # each journey's touches are one run of rows, cut into tuples at once (a groupby's agg(tuple) runs Python
+    # per journey and is the bulk of the time on large data)
+    new_run = np.r_[True, journey[1:] != journey[:-1]] if len(journey) else np.zeros(0, dtype=bool)
+    starts, run = np.flatnonzero(new_run), np.cumsum(new_run) - 1
 
-    def runs(values: pd.Series) -> list[tuple]:
-        return [tuple(run) for run in np.split(values.to_numpy(dtype=object), starts[1:])] if len(ids) else []
+    def runs(values: np.ndarray) -> list[tuple]:
+        return [tuple(r) for r in np.split(values, starts[1:])] if len(rows) else []
 
-    out = pd.DataFrame({"path": runs(merged["_channel"]), "touch_times": runs(merged[TIMESTAMP].astype(object)),
-                        "campaigns": runs(campaign), "stages": runs(stage)},
-                       index=pd.Index(ids[starts], name="journey_id"))
-    info = journeys.set_index("journey_id").loc[out.index]
+    info = journeys.iloc[journey[starts]]
+    out = pd.DataFrame({"path": runs(taken(name, UNKNOWN_CHANNEL)),
+                        "touch_times": runs(tp[TIMESTAMP].iloc[rows].astype(object).to_numpy()),
+                        "campaigns": runs(taken("campaign", None)), "stages": runs(taken("stage", None))},
+                       index=pd.Index(info["journey_id"].to_numpy(), name="journey_id"))
     out.insert(0, ACCOUNT_ID, info[ACCOUNT_ID].to_numpy())
     out["converted"] = info["converted"].to_numpy().astype(int)
     out["decided"] = info["decided"].to_numpy().astype(bool)
     out["value"] = np.where(out["converted"] == 1, info["value"].astype(float), 0.0)
     out["conversion_at"] = info["conversion_at"].to_numpy()
     out["conversion_at"] = pd.to_datetime(out["conversion_at"], utc=True)
-    out["lead_touch"] = _milestone_index(merged, _lead_times(data, info))
-    out["opportunity_touch"] = _milestone_index(merged, info["opportunity_at"])
+    out["lead_touch"] = _milestone_index(run, at, naive_utc(_lead_times(data, info)))
+    out["opportunity_touch"] = _milestone_index(run, at, naive_utc(info["opportunity_at"]))
     out = out.reset_index().loc[:, list(PATH_COLUMNS)]
     out.attrs.update(level=level, conversion=conversion, lookback_days=float(lookback_days),
                      no_touch=int(len(journeys) - len(out)), stage_order=stages)
@@ -226,9 +225,36 @@ def _lead_times(data: JourneyData, info: pd.DataFrame) -> pd.Series:
     return info[ACCOUNT_ID].map(first)
 
 
-def _milestone_index(touches: pd.DataFrame, at: pd.Series) -> np.ndarray:
-    """Per journey (the index of ``at``), the index of its last touch at or before ``at`` (-1 when none)."""
-    when = touches["journey_id"].map(at)
-    hit = (touches[TIMESTAMP] <= when).fillna(False).to_numpy(dtype=bool)
-    counts = pd.Series(hit, index=touches.index).groupby(touches["journey_id"], sort=True).sum()
-    return (counts.reindex(at.index).fillna(0).astype(int) - 1).to_numpy()
+def _milestone_index(run: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Per journey, the index of its last touch at or before ``at`` (-1 when none, or ``at`` missing).
+
+    ``run`` numbers each touch's journey (0, 1, ...; a journey's touches in time order), ``times`` are the
+    touches' and ``at`` the journeys' naive UTC instants."""
+    return np.bincount(run[times <= at[run]], minlength=len(at)) - 1
+
+
+def _in_path_order(journey: np.ndarray, rows: np.ndarray, times: np.ndarray, event_id: pd.Series | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs sorted by journey, time and event id (missing last), stably: as they are when the touchpoints
+    are in time order and equal times in event id order (a contract's usually are), else sorted."""
+    same = journey[1:] == journey[:-1]
+    tied = same & (times[1:] == times[:-1])
+    ordered = bool(((journey[1:] > journey[:-1]) | (same & (times[1:] > times[:-1])) | tied).all())
+    if ordered and event_id is not None:  # equal times: event ids in order, a missing one after the others
+        ties = np.flatnonzero(tied)
+        first = event_id.iloc[rows[ties]].to_numpy(dtype=object)
+        second = event_id.iloc[rows[ties + 1]].to_numpy(dtype=object)
+        present = ~pd.isna(first) & ~pd.isna(second)
+        try:
+            ordered = bool((pd.isna(second) | (present & (np.where(present, first, "") <= np.where(present, second, ""))))
+                           .all())
+        except TypeError:  # ids of mixed types: sorted below as pandas sorts them
+            ordered = False
+    if ordered:
+        return journey, rows
+    keys = [times, journey]
+    if event_id is not None:
+        codes, _ = pd.factorize(event_id.iloc[rows], sort=True)
+        keys.insert(0, np.where(codes < 0, codes.max(initial=-1) + 1, codes))  # missing last
+    order = np.lexsort(keys)
+    return journey[order], rows[order]
