@@ -6,7 +6,7 @@ touchpoints) in <= 8 min and <= 6 GB, on 2 cores.
 The dataset is synthesised once per size and seed into ``benchmarks/.data/`` (Parquet;
 never committed) and reused. The review runs as a subprocess (``--jobs 2``); memory is the
 peak of the summed resident memory of the review and every kernel it starts, sampled every
-0.2 s. Besides the whole review, the time of each notebook comes from the manifest.
+0.2 s. Besides the whole review, the time of each notebook and its kernel's peak memory come from the manifest.
 
 Usage::
 
@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accounts          {args.accounts:>10,}" + (f"   touchpoints {touchpoints:,}" if touchpoints else ""))
     print(f"review            {result['seconds']:>10.1f} s   peak {result['peak_gb']:.2f} GB   exit {result['exit']}")
     for entry in result["manifest"].get("notebooks", []):
-        print(f"  {entry['notebook']:<24} {entry['seconds']:>8.1f} s   {entry['status']}")
+        peak = entry.get("peak_memory_gb")
+        print(f"  {entry['notebook']:<24} {entry['seconds']:>8.1f} s   "
+              + (f"kernel peak {peak:.2f} GB   " if peak is not None else "") + entry["status"])
     goal = GOALS.get(args.accounts)
     if goal:
         ok = result["seconds"] <= goal[0] and result["peak_gb"] <= goal[1] and result["exit"] == 0

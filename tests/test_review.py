@@ -183,6 +183,13 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
         # the caller's environment is left as it was
         assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True,
                                                                     "threads": "1"}, jobs
+        # the kernel of a notebook that configures its recording notes its peak memory for the manifest (a
+        # kernel with pandas holds more than 50 MB); one that never calls review.configure has none
+        peaks = {n["notebook"]: n["peak_memory_gb"] for n in result.notebooks}
+        assert peaks["01_quick"] is None and peaks["02_slow_writer"] is None and 0.05 < peaks["03_reader"] < 5
+        manifest = json.loads((result.folder / "manifest.json").read_text())
+        assert [n["peak_memory_gb"] for n in manifest["notebooks"]] == [None, None, peaks["03_reader"]]
+        assert not (result.folder / ".kernels").exists()
         assert "JOURNEYLIB_HEADLESS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])

@@ -111,8 +111,23 @@ def release_memory() -> None:
             pass
 
 
+#: Set by the review for its kernels: after every cell the kernel writes its peak resident memory so far to
+#: ``OUTPUT_DIR/.kernels/NOTEBOOK.json``, which the runner moves into the manifest.
+PEAK_MEMORY_ENV = "JOURNEYLIB_NOTE_PEAK_MEMORY"
+
+
 def _release_after_cell(result: Any = None) -> None:
     release_memory()
+    if os.environ.get(PEAK_MEMORY_ENV) and _CONTEXT.get("output_dir"):
+        try:
+            import resource
+        except ImportError:  # not on Windows
+            return
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        _atomic_write(Path(_CONTEXT["output_dir"]) / ".kernels" / f"{_CONTEXT['notebook']}.json",
+                      json.dumps({"peak_rss_bytes": int(peak)}))
 
 
 def _release_memory_after_each_cell() -> None:

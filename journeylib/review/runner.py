@@ -30,7 +30,7 @@ from ..data.contract import read_meta, write_contract
 from ..errors import (JourneyDataError, JourneyWarning, ParameterError, SourceError, did_you_mean,
                       mask_secrets)
 from ..widgets import HEADLESS_ENV
-from .record import _atomic_write, _json_value, release_memory
+from .record import PEAK_MEMORY_ENV, _atomic_write, _json_value, release_memory
 
 __all__ = ["run_review", "ReviewResult", "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end",
            "check_notebook_parameters", "notebook_needs", "export_html", "tidy_outputs", "WIDGET_NOTE", "CELL_TIMEOUT"]
@@ -287,7 +287,8 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library
-    kernel_env = {HEADLESS_ENV: "1", **{k: v for k, v in KERNEL_THREADS.items() if k not in os.environ}}
+    kernel_env = {HEADLESS_ENV: "1", PEAK_MEMORY_ENV: "1",
+                  **{k: v for k, v in KERNEL_THREADS.items() if k not in os.environ}}
     try:
         with _environment(kernel_env):
             if jobs > 1:
@@ -559,6 +560,12 @@ def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict
                 if entry["status"] == "ok":
                     entry.update(status="failed", error=f"HTML export failed: {type(exc).__name__}: {exc}")
     entry["seconds"] = round(time.perf_counter() - start, 2)
+    peak = tmp / ".kernels" / f"{path.stem}.json"  # written by its kernel after every cell (review.configure)
+    try:
+        entry["peak_memory_gb"] = round(json.loads(peak.read_text(encoding="utf-8"))["peak_rss_bytes"] / 1e9, 3)
+        peak.unlink()
+    except (OSError, ValueError, KeyError, TypeError):
+        entry["peak_memory_gb"] = None  # a notebook that never called review.configure
     return entry
 
 
@@ -578,6 +585,7 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
         "status": "ok" if not result.failed else "failed",
     }
     _atomic_write(tmp / "manifest.json", json.dumps(_json_value(manifest), indent=2, sort_keys=True))
+    shutil.rmtree(tmp / ".kernels", ignore_errors=True)
     from .deck import build_deck
 
     build_deck(tmp, include_pii=include_pii)  # the reports' index.html is rewritten once the month is in place
