@@ -154,9 +154,14 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     opps["segment"] = segment_of(data, opps, segments).to_numpy()
     touches = _deal_touches(data, opps, lookback)
     stage = data.touchpoints["stage"].iloc[touches["_row"].to_numpy()].reset_index(drop=True)
-    keep = (stage.notna() & ~stage.astype(str).isin(data.lifecycle.recurring)).to_numpy()
-    states = touches.loc[keep, ["_deal", TIMESTAMP]].assign(stage=stage[keep].astype(str).to_numpy())
-    states = states.sort_values(["_deal", TIMESTAMP, "stage"], kind="stable")
+    keep = (stage.notna() & ~stage.isin(data.lifecycle.recurring)).to_numpy()
+    # by deal, time and stage text, on integer keys (the stage texts ranked once): at 100,000 accounts sorting
+    # the frame by its text took 3 s and 0.2 GB
+    codes, texts = text_codes(stage[keep])
+    order = np.lexsort((np.argsort(np.argsort(texts, kind="stable"))[codes], naive_utc(touches[TIMESTAMP])[keep],
+                        touches["_deal"].to_numpy()[keep]))
+    states = pd.DataFrame({"_deal": touches["_deal"].to_numpy()[keep][order],
+                           TIMESTAMP: touches[TIMESTAMP].array[keep][order], "stage": texts[codes[order]]})
     at = naive_utc(states[TIMESTAMP])
     created = naive_utc(opps["created_at"])[states["_deal"].to_numpy()]
     before = states[at <= created].drop_duplicates("_deal", keep="last")
