@@ -107,11 +107,13 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
     for column in (CONTACT_ID, CHANNEL):
         if column in tp:
             touches[column] = tp[column].iloc[touches["_row"].to_numpy()].reset_index(drop=True)
+    # the pairs come in deal order, then the touchpoints' order: in a contract that is time order already, and
+    # then they are neither sorted nor copied
     t_ns = _ns(touches[TIMESTAMP])
     d = touches["_deal"].to_numpy()
-    if not ((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (t_ns[1:] >= t_ns[:-1]))).all():  # in deal order, then the
-        touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)  # touchpoints'
-        t_ns = _ns(touches[TIMESTAMP])  # (already in time order in a contract: then no sort and no copy)
+    if not ((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (t_ns[1:] >= t_ns[:-1]))).all():
+        touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
+        t_ns = _ns(touches[TIMESTAMP])
     t_keys = _keyed(touches["_deal"].to_numpy(), _seconds(touches[TIMESTAMP]))
     t_start = np.searchsorted(t_keys, _keyed(np.arange(len(opps)), np.full(len(opps), _BASE)), side="left")
     upto = _count_upto(t_keys, t_start, deal, sec)
