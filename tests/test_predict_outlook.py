@@ -223,3 +223,24 @@ def test_the_notebook_records_and_writes_what_the_library_computes(tmp_path, sam
     section = rec["sentences"]
     assert section[0].startswith(f"In the next 90 days the {len(out)} open deals should bring about")
     assert any("ranks deals better than the stage's historical win rate" in s for s in section)
+
+
+def test_deal_visits_and_snapshots_do_not_depend_on_the_touchpoints_row_order(sample):
+    """Touchpoints in time order (a contract's: the snapshots then skip their sort) and shuffled give the same
+    deal visits and snapshots."""
+    import copy
+
+    from journeylib.predict.outlook import training_days
+    from journeylib.predict.snapshots import deal_snapshots
+
+    def results(touchpoints):
+        data = copy.copy(sample)
+        data.tables = {**sample.tables, "touchpoints": touchpoints.reset_index(drop=True)}
+        visits = predict.deal_visits(data)
+        return visits, deal_snapshots(data, visits, [*training_days(data, 6), data.cutoff])
+
+    tp = sample.touchpoints
+    in_order, shuffled = results(tp.sort_values("timestamp", kind="stable")), results(tp.sample(frac=1, random_state=5))
+    assert len(in_order[1]) > 100 and in_order[1]["contacts_engaged"].sum() > 0
+    for a, b in zip(in_order, shuffled):
+        pd.testing.assert_frame_equal(a, b)
