@@ -38,3 +38,13 @@ def test_no_window_or_no_touch_gives_empty_integer_arrays():
     none = pairs.touches_in_windows(np.array([0]), _t("2026-01-01"), np.zeros(0, np.int64), _t(), _t(),
                                     np.zeros(0, bool))
     assert [a.tolist() for a in none] == [[], [], []]
+
+
+def test_in_order_reads_rows_sorted_by_the_first_key_then_the_second():
+    from journeylib.data.pairs import in_order
+
+    major = np.array([0, 0, 0, 1, 1, 3])
+    assert in_order(major, np.array([1, 2, 2, 0, 5, 5]))  # equal pairs allowed; the second key restarts
+    assert not in_order(major, np.array([1, 3, 2, 0, 5, 5]))  # back in time within the first key
+    assert not in_order(np.array([0, 1, 0]), np.array([1, 2, 3]))  # the first key goes back
+    assert in_order(np.array([], dtype=int), np.array([], dtype=int)) and in_order(np.array([4]), np.array([9]))

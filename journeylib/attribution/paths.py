@@ -30,7 +30,7 @@ from ..data import JourneyData
 from ..errors import ParameterError
 from ..schema import ACCOUNT_ID, CHANNEL, OPPORTUNITY_ID, TIMESTAMP, TOUCHPOINT
 from ..data.contract import text_codes
-from ..data.pairs import naive_utc, touches_in_windows
+from ..data.pairs import in_order, naive_utc, touches_in_windows
 
 __all__ = ["conversion_paths", "PATH_COLUMNS", "LEVELS", "CONVERSIONS", "UNKNOWN_CHANNEL"]
 
@@ -237,11 +237,9 @@ def _in_path_order(journey: np.ndarray, rows: np.ndarray, times: np.ndarray, eve
                    ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs sorted by journey, time and event id (missing last), stably: as they are when the touchpoints
     are in time order and equal times in event id order (a contract's usually are), else sorted."""
-    same = journey[1:] == journey[:-1]
-    tied = same & (times[1:] == times[:-1])
-    ordered = bool(((journey[1:] > journey[:-1]) | (same & (times[1:] > times[:-1])) | tied).all())
+    ordered = in_order(journey, times)
     if ordered and event_id is not None:  # equal times: event ids in order, a missing one after the others
-        ties = np.flatnonzero(tied)
+        ties = np.flatnonzero((journey[1:] == journey[:-1]) & (times[1:] == times[:-1]))
         first = event_id.iloc[rows[ties]].to_numpy(dtype=object)
         second = event_id.iloc[rows[ties + 1]].to_numpy(dtype=object)
         present = ~pd.isna(first) & ~pd.isna(second)

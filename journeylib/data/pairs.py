@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["PAIRS_PER_CHUNK", "naive_utc", "touches_in_windows"]
+__all__ = ["PAIRS_PER_CHUNK", "naive_utc", "touches_in_windows", "in_order"]
 
 #: Window-touch pairs tested at once (about 60 bytes each while tested).
 PAIRS_PER_CHUNK = 1_000_000
@@ -20,6 +20,14 @@ def naive_utc(values: pd.Series) -> np.ndarray:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values.to_numpy(dtype="datetime64[ns]")
+
+
+def in_order(major: np.ndarray, minor: np.ndarray) -> bool:
+    """Whether the rows are sorted by ``major``, then ``minor`` (equal pairs allowed): the pairs of
+    :func:`touches_in_windows` come by window, then touchpoint row, which is time order in a contract, and
+    then need no sort."""
+    same = major[1:] == major[:-1]
+    return bool(((major[1:] > major[:-1]) | (same & (minor[1:] >= minor[:-1]))).all())
 
 
 def touches_in_windows(touch_account: np.ndarray, touch_time: np.ndarray, window_account: np.ndarray,

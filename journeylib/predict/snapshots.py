@@ -19,6 +19,7 @@ from ..data import JourneyData
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, TIMESTAMP
 from .visits import WON, _deal_touches
 from ..data.contract import text_codes
+from ..data.pairs import in_order
 
 __all__ = ["deal_snapshots", "NUMERIC_FEATURES", "ACTIVITY_DAYS", "ECONOMIC_BUYER"]
 
@@ -110,8 +111,7 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
     # the pairs come in deal order, then the touchpoints' order: in a contract that is time order already, and
     # then they are neither sorted nor copied
     t_ns = _ns(touches[TIMESTAMP])
-    d = touches["_deal"].to_numpy()
-    if not ((d[1:] > d[:-1]) | ((d[1:] == d[:-1]) & (t_ns[1:] >= t_ns[:-1]))).all():
+    if not in_order(touches["_deal"].to_numpy(), t_ns):
         touches = touches.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
         t_ns = _ns(touches[TIMESTAMP])
     t_keys = _keyed(touches["_deal"].to_numpy(), _seconds(touches[TIMESTAMP]))
