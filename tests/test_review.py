@@ -170,7 +170,8 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
     read = ("import os, pathlib\nfrom journeylib import review, widgets\n"
             "review.configure(output_dir, notebook='03_reader')\n"
             "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists(), headless=widgets.headless(),\n"
-            "              threads=os.environ.get('OMP_NUM_THREADS'))")
+            "              threads=os.environ.get('OMP_NUM_THREADS'),\n"
+            "              arrow_pool=__import__('pyarrow').default_memory_pool().backend_name)")
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON)
     _notebook(nbs / "02_slow_writer.ipynb", write, COMMON)
     _notebook(nbs / "03_reader.ipynb", read, COMMON, needs=["02_slow_writer", "09_not_in_this_run"])
@@ -179,10 +180,10 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
         result = review.run_review(month="2026-10", data=str(data), out=tmp_path / f"jobs{jobs}", notebooks_dir=nbs,
                                    progress=False, jobs=jobs)
         assert [n["notebook"] for n in result.notebooks] == ["01_quick", "02_slow_writer", "03_reader"]
-        # the kernels run headless (explorers draw nothing) with one OpenMP thread each (KERNEL_THREADS);
-        # the caller's environment is left as it was
+        # the kernels run headless (explorers draw nothing) with one OpenMP thread each (KERNEL_THREADS) and
+        # Arrow on the system allocator (KERNEL_MEMORY); the caller's environment is left as it was
         assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True,
-                                                                    "threads": "1"}, jobs
+                                                                    "threads": "1", "arrow_pool": "system"}, jobs
         # the kernel of a notebook that configures its recording notes its peak memory for the manifest (a
         # kernel with pandas holds more than 50 MB); one that never calls review.configure has none
         peaks = {n["notebook"]: n["peak_memory_gb"] for n in result.notebooks}
@@ -191,6 +192,7 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
         assert [n["peak_memory_gb"] for n in manifest["notebooks"]] == [None, None, peaks["03_reader"]]
         assert not (result.folder / ".kernels").exists()
         assert "JOURNEYLIB_HEADLESS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
+        assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
     _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])
