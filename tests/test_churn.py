@@ -639,6 +639,43 @@ def sample_snapshots(sample):
     return sample, churn.build_snapshots(sample)
 
 
+def test_model_fits_the_known_rows_in_the_frames_order_and_calibrates_on_the_latest(sample_snapshots):
+    """The fit, done by hand on a shuffled frame: the known rows selected with a mask, the latest snapshots held
+    out for calibration, the rest fitted in the frame's order (a model given its rows in another order differs)."""
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    _, snaps = sample_snapshots
+    shuffled = snaps.sample(frac=1.0, random_state=3)
+    model = churn.ChurnModel("gbm").fit(shuffled)
+    assert model.calibration_snapshots_ >= 1 and model.calibrated_ is not None
+    assert model.estimator_.do_early_stopping_  # with a validation split, the order of the rows matters
+    known = shuffled[shuffled["outcome_known"].astype(bool)]
+    latest = np.sort(known["snapshot"].unique())[-model.calibration_snapshots_:]
+    held_out = known["snapshot"].isin(latest).to_numpy()
+    y = known["churned"].astype(int).to_numpy()
+    design = np.column_stack([
+        np.where((c := pd.Categorical(known[f].fillna("(none)").astype(str), categories=model.categories_[f])
+                  .codes) >= 0, c, np.nan) if f in ("plan", "persona") else known[f].to_numpy(dtype=float)
+        for f in model.features_])
+    fitted = clone(model.estimator_).fit(design[~held_out], y[~held_out])
+    calibrated = CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid").fit(design[held_out], y[held_out])
+    current = churn.latest_snapshot(snaps)
+    current_design = np.column_stack([
+        np.where((c := pd.Categorical(current[f].fillna("(none)").astype(str), categories=model.categories_[f])
+                  .codes) >= 0, c, np.nan) if f in ("plan", "persona") else current[f].to_numpy(dtype=float)
+        for f in model.features_])
+    assert np.array_equal(model.predict_proba(current), calibrated.predict_proba(current_design)[:, 1])
+    assert model.reference_["mrr"] == known["mrr"].median()
+    assert model.reference_["plan"] == known["plan"].fillna("(none)").astype(str).mode().iloc[0]
+    assert (model.train_rows_, model.train_churned_) == (len(known), int(y.sum()))
+    # the order matters: the same rows reversed give the boosting other validation rows, other probabilities
+    reversed_rows = np.flatnonzero(~held_out)[::-1]
+    other = clone(model.estimator_).fit(design[reversed_rows], y[reversed_rows])
+    assert not np.array_equal(fitted.predict_proba(current_design), other.predict_proba(current_design))
+
+
 def test_risk_ranks_follow_the_planted_probabilities_on_the_sample(sample_snapshots):
     from scipy.stats import spearmanr
 

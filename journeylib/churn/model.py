@@ -66,15 +66,25 @@ def _threads(n: int | None):
 
 def _frame(snapshots: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     """Model input: categorical features as text ("(none)" when missing), the others as float."""
-    cols = {}
-    for f in features:
-        v = snapshots[f]
-        if f in _CATEGORICAL:
-            cols[f] = np.array(["(none)" if x is None or x != x else str(x) for x in v.to_numpy(dtype=object)],
-                               dtype=object)
-        else:
-            cols[f] = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float)
-    return pd.DataFrame(cols, index=snapshots.index)
+    return pd.DataFrame({f: _feature_values(snapshots, f).to_numpy() for f in features}, index=snapshots.index)
+
+
+def _feature_values(snapshots: pd.DataFrame, feature: str, rows: "np.ndarray | None" = None) -> pd.Series:
+    """One feature as the model takes it, at positions ``rows`` (default all): text ("(none)" when missing)
+    for a categorical feature, float for the others."""
+    if feature in _CATEGORICAL:
+        v = snapshots[feature].to_numpy(dtype=object)
+        v = v if rows is None else v[rows]
+        return pd.Series(np.array(["(none)" if x is None or x != x else str(x) for x in v], dtype=object))
+    v = pd.to_numeric(snapshots[feature], errors="coerce").to_numpy(dtype=float)
+    return pd.Series(v if rows is None else v[rows])
+
+
+def _typical(values: pd.Series) -> Any:
+    """A feature's typical training value: the most common category, or the median (NaN when none is known)."""
+    if not len(values) or not values.notna().any():
+        return np.nan
+    return float(values.median()) if values.dtype.kind == "f" else values.mode().iloc[0]
 
 
 class ChurnModel:
@@ -145,22 +155,24 @@ class ChurnModel:
             was known at ``before``): the training set of a backtest at ``before``.
         """
         _check_snapshots(snapshots)
-        known = snapshots[snapshots[KNOWN].astype(bool)]
+        # positions of the training rows: the frame's rows are not copied, the design takes them column by column
+        usable = snapshots[KNOWN].astype(bool).to_numpy()
         if before is not None:
             limit = _day(before, "before") - pd.Timedelta(days=self.horizon_days)
-            known = known[known[SNAPSHOT] <= limit]
+            usable &= (snapshots[SNAPSHOT] <= limit).to_numpy()
+        rows = np.flatnonzero(usable)
         self.features_ = model_features(snapshots)
-        self.train_rows_ = int(len(known))
-        self.train_churned_ = int(known[LABEL].astype(int).sum()) if len(known) else 0
-        self.train_snapshots_ = int(known[SNAPSHOT].nunique())
+        y = snapshots[LABEL].iloc[rows].astype(int).to_numpy()
+        at = snapshots[SNAPSHOT].to_numpy()[rows]
+        self.train_rows_ = int(len(rows))
+        self.train_churned_ = int(y.sum())
+        self.train_snapshots_ = int(pd.unique(at).size)
         self.base_rate_ = self.train_churned_ / self.train_rows_ if self.train_rows_ else float("nan")
         self.message_ = None
         self.estimator_ = self.calibrated_ = None
         self.calibration_snapshots_ = 0
         self._health_map = None
-        X = _frame(known, self.features_)
-        self.reference_ = {f: (X[f].mode().iloc[0] if f in _CATEGORICAL else float(X[f].median()))
-                           if len(X) and X[f].notna().any() else np.nan for f in self.features_}
+        self.reference_ = {f: _typical(_feature_values(snapshots, f, rows)) for f in self.features_}
         h = self.horizon_days
         if self.train_rows_ == 0:
             self.message_ = (f"no snapshot has a known {h}-day outcome yet (the history is shorter than the horizon "
@@ -175,18 +187,17 @@ class ChurnModel:
             self.kind_ = "health"
             return self
         self.kind_ = self.model
-        y = known[LABEL].astype(int).to_numpy()
         if self.model == "health":
-            self._fit_health(known, y)
+            self._fit_health(snapshots.iloc[rows], y)
             return self
-        snaps = np.sort(known[SNAPSHOT].unique())
-        fit_rows = np.ones(len(known), dtype=bool)
+        snaps, snap_code = np.unique(at, return_inverse=True)
+        fit_rows = np.ones(len(rows), dtype=bool)
         if self.calibration != "none":
-            per_snap = known.groupby(SNAPSHOT)[LABEL].sum().astype(int).reindex(snaps).to_numpy()
+            per_snap = np.bincount(snap_code, weights=y, minlength=len(snaps)).astype(int)
             reached = np.flatnonzero(np.cumsum(per_snap[::-1]) >= self.calibration_churners)
             k = int(reached[0]) + 1 if reached.size else len(snaps)
             if len(snaps) >= 2 and k <= len(snaps) // 2:
-                cal = known[SNAPSHOT].isin(snaps[-k:]).to_numpy()
+                cal = snap_code >= len(snaps) - k
                 yc, yf = y[cal], y[~cal]
                 if len(yc) - yc.sum() >= 5 and 0 < yf.sum() < len(yf):
                     fit_rows = ~cal
@@ -199,17 +210,22 @@ class ChurnModel:
         from sklearn.frozen import FrozenEstimator
 
         # at most 250 categories (the most common) per categorical feature: the trees' limit
-        self.categories_ = {f: sorted(X[f].value_counts().index[:250]) for f in self.features_ if f in _CATEGORICAL}
-        D = self._encode(X)
+        self.categories_ = {f: sorted(_feature_values(snapshots, f, rows).value_counts().index[:250])
+                            for f in self.features_ if f in _CATEGORICAL}
+        # the design's rows: the model's rows, then the calibration's, each in the frame's order (so that each
+        # fit sees the rows it saw as a boolean selection, and takes them as a slice, not a copy)
+        n_fit = int(fit_rows.sum())
+        D = self._design(snapshots, np.concatenate([rows[fit_rows], rows[~fit_rows]]))
+        y = np.concatenate([y[fit_rows], y[~fit_rows]])
         with _threads(self.n_threads):
             self.estimator_ = _pipeline(self.model, self.features_, self.random_state)
-            if self.model == "gbm" and (fit_rows.sum() < 2000 or y[fit_rows].sum() < 50):
+            if self.model == "gbm" and (n_fit < 2000 or y[:n_fit].sum() < 50):
                 # too few rows for a validation split: a fixed, shorter boosting run
                 self.estimator_.set_params(early_stopping=False, max_iter=100)
-            self.estimator_.fit(D[fit_rows], y[fit_rows])
-            if not fit_rows.all():
+            self.estimator_.fit(D[:n_fit], y[:n_fit])
+            if n_fit < len(y):
                 self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method=self.calibration)
-                self.calibrated_.fit(D[~fit_rows], y[~fit_rows])
+                self.calibrated_.fit(D[n_fit:], y[n_fit:])
         return self
 
     def _encode(self, X: pd.DataFrame):
@@ -218,15 +234,25 @@ class ChurnModel:
             return X
         D = np.empty((len(X), len(self.features_)))
         for j, f in enumerate(self.features_):
-            if f in _CATEGORICAL:
-                codes = pd.Categorical(X[f].to_numpy(dtype=object), categories=self.categories_[f]).codes
-                D[:, j] = np.where(codes >= 0, codes, np.nan)
-            else:
-                D[:, j] = X[f].to_numpy(dtype=float)
+            D[:, j] = self._encoded(f, X[f])
         return D
 
-    def _design(self, snapshots: pd.DataFrame):
-        return self._encode(_frame(snapshots, self.features_))
+    def _design(self, snapshots: pd.DataFrame, rows: "np.ndarray | None" = None):
+        """The design of ``snapshots`` (at positions ``rows``, default all): a frame (logistic), or a float
+        matrix (gbm) filled a column at a time, without a model frame of every feature first."""
+        if self.model != "gbm":
+            return _frame(snapshots if rows is None else snapshots.iloc[rows], self.features_)
+        D = np.empty((len(snapshots) if rows is None else len(rows), len(self.features_)))
+        for j, f in enumerate(self.features_):
+            D[:, j] = self._encoded(f, _feature_values(snapshots, f, rows))
+        return D
+
+    def _encoded(self, feature: str, values: pd.Series) -> np.ndarray:
+        """A feature's column of the gbm design: a category's code (NaN when not among the model's), or the value."""
+        if feature not in _CATEGORICAL:
+            return values.to_numpy(dtype=float)
+        codes = pd.Categorical(values.to_numpy(dtype=object), categories=self.categories_[feature]).codes
+        return np.where(codes >= 0, codes, np.nan)
 
     def _proba(self, D) -> np.ndarray:
         """Probabilities from a design (call inside ``_threads``)."""
