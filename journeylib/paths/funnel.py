@@ -213,25 +213,37 @@ def drop_offs(log: "EventLog | JourneyData", *, outcomes: Any = DROP_OUTCOMES) -
     outcome_codes, outcome_values = pd.factorize(log.frame[OUTCOME])
     lowered = pd.Series(np.asarray(outcome_values, dtype=object)).astype("string").str.lower()
     outcome_names, lowered_codes = _with_missing(lowered.to_numpy(dtype=object, na_value=""), "")
-    outcome = lowered_codes[outcome_codes[log.src]]  # a missing outcome (code -1) reads as ""
-    bad = np.append(lowered.isin(wanted).to_numpy(dtype=bool, na_value=False), False)[outcome_codes[log.src]]
+    event_outcome = outcome_codes[log.src]
+    bad = np.append(lowered.isin(wanted).to_numpy(dtype=bool, na_value=False), False)[event_outcome]
     if not bad.any():
         return empty_result(cols, f"no touchpoint has the outcome(s) {', '.join(wanted)}")
     name_codes, names = pd.factorize(log.frame[TOUCHPOINT])
     name = name_codes[log.src]
-    rank = np.array([0 if s.recurring else s.order + 1 for s in lc.stages], dtype=np.int64)[log.stage]
-    # the furthest linear stage after each event, within its journey
+    # only the events of touchpoints (per stage) that have a drop outcome; an event without a touchpoint name
+    # is in no group
+    named = name >= 0
+    bad_pair = np.zeros((len(lc.ids), len(names)), dtype=bool)
+    bad_pair[log.stage[bad & named], name[bad & named]] = True
+    kept = np.flatnonzero(named & bad_pair[log.stage, np.where(named, name, 0)])
+    # the furthest linear stage after each kept event, within its journey: a running maximum from the end, on
+    # integers that fit (journey, rank) in 32 bits when they can
     big = len(lc.ids) + 2
-    rev = (log.n_journeys - log.jcode[::-1]) * big
-    after_incl = (np.maximum.accumulate(rev + rank[::-1]) - rev)[::-1]
-    same_next = np.r_[log.jcode[1:] == log.jcode[:-1], False]
-    after = np.where(same_next, np.r_[after_incl[1:], 0], 0)
-    progressed = after > rank
-    named = name >= 0  # an event without a touchpoint name is in no group
-    frame = pd.DataFrame({"j": log.jcode[named], "touchpoint": name[named], "outcome": outcome[named],
-                          "bad": bad[named], "progressed": progressed[named], "stage": log.stage[named]})
-    pairs = frame.loc[frame["bad"], ["stage", "touchpoint"]].drop_duplicates()
-    frame = frame.merge(pairs, on=["stage", "touchpoint"])  # only touchpoints (per stage) that have a drop outcome
+    key_type = np.int32 if (log.n_journeys + 1) * big < np.iinfo(np.int32).max else np.int64
+    rank = np.array([0 if s.recurring else s.order + 1 for s in lc.stages], dtype=key_type)[log.stage]
+    rev = np.subtract(log.n_journeys, log.jcode[::-1], dtype=key_type)
+    rev *= big
+    furthest = rev + rank[::-1]
+    np.maximum.accumulate(furthest, out=furthest)
+    furthest -= rev
+    del rev
+    furthest = furthest[::-1]  # from each event on, in its journey
+    following = np.minimum(kept + 1, len(log.jcode) - 1)
+    same_next = (kept + 1 < len(log.jcode)) & (log.jcode[following] == log.jcode[kept])
+    progressed = np.where(same_next, furthest[following], 0) > rank[kept]
+    del furthest, rank
+    frame = pd.DataFrame({"j": log.jcode[kept], "touchpoint": name[kept],
+                          "outcome": lowered_codes[event_outcome[kept]],  # a missing outcome (code -1) reads as ""
+                          "bad": bad[kept], "progressed": progressed, "stage": log.stage[kept]})
     rows = []
     total = frame.groupby(["stage", "touchpoint"]).size()
     for (stage, tp, oc), part in frame[frame["bad"]].groupby(["stage", "touchpoint", "outcome"], sort=True):
