@@ -268,10 +268,22 @@ def committee_engagement(data: Any, personas: "pd.DataFrame | pd.Series", as_of:
     stages = sorted({texts[i] for i in np.unique(codes[codes >= 0])})
     personas_of = pd.DataFrame({"a": np.arange(len(account_text)), ACCOUNT_ID: account_text}) \
         .merge(assign, on=ACCOUNT_ID, how="inner")[["a", "persona_id", "persona"]]
-    events = pd.DataFrame({"a": account[rows], "role": role[contact[rows]], "stage_id": _regroup(codes, texts, stages)})
+    # touchpoints counted per (account, role, stage) on one integer key first: the personas join those, not
+    # every touchpoint
+    n_roles, n_stages = len(role_names), len(stages)
+    key = account[rows]
+    key *= n_roles
+    key += role[contact[rows]]
+    key *= n_stages
+    key += _regroup(codes, texts, stages)
+    del account, contact, codes
+    combos, touches = np.unique(key, return_counts=True)
+    del key
+    events = pd.DataFrame({"a": combos // (n_roles * n_stages), "role": combos // n_stages % n_roles,
+                           "stage_id": combos % n_stages, "touches": touches})
     events = events.merge(personas_of, on="a", how="inner")
     agg = events.groupby(["persona_id", "persona", "role", "stage_id"]).agg(
-        touchpoints=("a", "size"), accounts=("a", "nunique")).reset_index()
+        touchpoints=("touches", "sum"), accounts=("a", "nunique")).reset_index()
     agg["role"] = np.asarray(role_names, dtype=object)[agg["role"].to_numpy()]
     agg["stage_id"] = np.asarray(stages, dtype=object)[agg["stage_id"].to_numpy()]
     agg = agg.sort_values(["persona_id", "persona", "role", "stage_id"], kind="stable").reset_index(drop=True)
