@@ -203,6 +203,11 @@ def _bincount(ids: pd.Index, positions: np.ndarray) -> pd.Series:
     return pd.Series(np.bincount(positions, minlength=len(ids)).astype("float64"), index=ids)
 
 
+def _by_position(ids: pd.Index, values: pd.Series) -> pd.Series:
+    """Values indexed by positions among ``ids``, indexed by ``ids`` (NaN where none)."""
+    return pd.Series(values.to_numpy(), index=ids[np.asarray(values.index, dtype=np.int64)]).reindex(ids)
+
+
 def _bincounts(ids: pd.Index, positions: np.ndarray, group: np.ndarray, n_groups: int) -> list[pd.Series]:
     """Per group (0 to ``n_groups`` - 1), :func:`_bincount` of the positions in it; a group of -1 is in none."""
     ok = group >= 0
@@ -279,6 +284,7 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         if CONTACT_ID in source:
             codes, texts = _kept_codes(source[CONTACT_ID], kept)
             engaged_ids = {texts[i] for i in np.unique(codes[codes >= 0])}
+            del codes
         if leads is not None and CONTACT_ID in leads:
             engaged_ids |= set(leads[CONTACT_ID].dropna().astype(str))
         eng = con.loc[con[CONTACT_ID].astype(str).isin(engaged_ids)]
@@ -304,6 +310,7 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         np.full(len(position), -1)
     for sid, counts in zip(lifecycle.ids, _bincounts(ids, position, stage, len(lifecycle.ids))):
         out[f"stage_{sid}"] = counts
+    del stage  # a touchpoint-long array: each is freed once used (at 100,000 accounts 76 MB each)
     channels, channel = [], np.full(len(position), -1)
     if CHANNEL in source:  # channels compared stripped and in lower case
         codes, texts = _kept_codes(source[CHANNEL], kept)
@@ -333,6 +340,7 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
         hit = np.array([ch in wanted for ch in channels] + [False])[channel]  # a missing channel (-1): no hit
         hits = _bincount(ids, position[in_journey & hit])
         out[col] = (hits + 0.5) / (n_journey + 1.0)  # smoothed: a short journey is not a 0 or 1 share
+    del position, kept, channel, in_journey, hit
 
     # sales
     if new is not None:
@@ -350,17 +358,21 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     usage = t.get("usage")
     usage_cols = ["usage_weeks", "active_users_mean", "events_per_active_user", "seat_utilisation", "features_used"]
     if usage is not None and len(usage):
-        u = usage.loc[as_text(usage[ACCOUNT_ID]).isin(ids)].copy()
-        u[ACCOUNT_ID] = as_text(u[ACCOUNT_ID])
-        g = u.groupby(ACCOUNT_ID)
-        out["usage_weeks"] = g.size().reindex(ids).astype("float64")
+        # grouped by the account's position among ids: the same groups, rows and sums as by its text, without a
+        # Python string per row (at 100,000 accounts the usage held 0.5 GB of them)
+        at = _positions(ids, usage[ACCOUNT_ID])
+        u = usage.loc[at >= 0, [c for c in ("active_users", "events", "seats_used", "feature") if c in usage]]
+        g = u.groupby(at[at >= 0])
+        out["usage_weeks"] = _by_position(ids, g.size()).astype("float64")
         active = g["active_users"].sum(min_count=1) if "active_users" in u else pd.Series(dtype=float)
-        out["active_users_mean"] = g["active_users"].mean().reindex(ids) if "active_users" in u else np.nan
+        out["active_users_mean"] = _by_position(ids, g["active_users"].mean()) if "active_users" in u else np.nan
         events = g["events"].sum(min_count=1) if "events" in u else pd.Series(dtype=float)
-        out["events_per_active_user"] = (events / active.where(active > 0)).reindex(ids)
+        out["events_per_active_user"] = _by_position(ids, events / active.where(active > 0))
         seats = g["seats_used"].sum(min_count=1) if "seats_used" in u else pd.Series(dtype=float)
-        out["seat_utilisation"] = (active / seats.where(seats > 0)).reindex(ids)
-        out["features_used"] = g["feature"].nunique().reindex(ids).astype("float64") if "feature" in u else np.nan
+        out["seat_utilisation"] = _by_position(ids, active / seats.where(seats > 0))
+        out["features_used"] = _by_position(ids, g["feature"].nunique()).astype("float64") if "feature" in u \
+            else np.nan
+        del u, g, at
     else:
         for col in usage_cols:
             out[col] = np.nan
@@ -369,9 +381,9 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
     # support
     tickets = t.get("tickets")
     if tickets is not None:
-        k = tickets.loc[tickets[ACCOUNT_ID].astype(str).isin(ids)].copy()
-        k[ACCOUNT_ID] = k[ACCOUNT_ID].astype(str)
-        out["tickets"] = _counts(ids, k[ACCOUNT_ID])
+        at = _positions(ids, tickets[ACCOUNT_ID])
+        k, at = tickets.loc[at >= 0], at[at >= 0]
+        out["tickets"] = _bincount(ids, at)
         if subs is not None and len(subs):
             start = subs.assign(**{ACCOUNT_ID: subs[ACCOUNT_ID].astype(str)}).groupby(ACCOUNT_ID)["start_date"].min()
             months = ((cutoff - start).dt.total_seconds() / 86400.0 / _MONTH_DAYS).reindex(ids)
@@ -380,7 +392,7 @@ def account_features(data: Any, as_of: Any = None, *, paid_channels: Sequence[st
             out["tickets_per_month"] = np.nan
         if "priority" in k:
             high = k["priority"].astype(str).isin(["high", "urgent"]).where(k["priority"].notna())
-            out["high_priority_share"] = high.astype("float64").groupby(k[ACCOUNT_ID]).mean().reindex(ids)
+            out["high_priority_share"] = _by_position(ids, high.astype("float64").groupby(at).mean())
         else:
             out["high_priority_share"] = np.nan
     else:
