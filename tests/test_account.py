@@ -1,6 +1,7 @@
 """The account drill-down: an account by id or name, its whole history on one timeline, and its explorer."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import journeylib
@@ -62,6 +63,26 @@ def test_the_whole_history_in_time_order_with_contacts_by_role_never_by_name(dat
     text = h.astype(str).to_string()
     assert "Jane" not in text and "acme.example" not in text
     assert len(account_history(data, "A3")) == 0  # an account without events: an empty history
+
+
+def test_the_history_is_the_same_whatever_the_id_columns_dtype(data):
+    """Ids matched on Arrow-backed text (the contract's) and on Python strings or numbers give one history."""
+    import copy
+
+    from journeylib.data.account import _rows_of
+
+    arrow_text = pd.StringDtype("pyarrow", na_value=float("nan"))  # the contract's text
+    contract_like = copy.copy(data)
+    contract_like.tables = dict(data.tables)
+    for name in ("touchpoints", "opportunities", "subscriptions", "tickets", "surveys"):
+        table = data.tables[name]
+        contract_like.tables[name] = table.assign(account_id=table["account_id"].astype(arrow_text))
+    assert len(account_history(data, "A1")) == 9
+    pd.testing.assert_frame_equal(account_history(contract_like, "A1"), account_history(data, "A1"))
+    assert _rows_of(pd.Series([7, 70, None], dtype="Int64"), "7").tolist() == [True, False, False]
+    text = pd.Series(["A1", None, "nan"], dtype=arrow_text)
+    assert _rows_of(text, "A1").tolist() == [True, False, False]
+    assert _rows_of(text, "nan").tolist() == [False, True, True]  # as as_text reads a missing value
 
 
 def test_the_explorer_shows_the_parameters_account_and_follows_what_is_typed(data, monkeypatch):
