@@ -131,6 +131,8 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
         role_of = roles.set_index(roles[CONTACT_ID].astype(str))["role"].astype("string")
         is_buyer = contacts[CONTACT_ID].astype(str).map(role_of).eq(ECONOMIC_BUYER).fillna(False).to_numpy(bool)
         buyer = (_count_firsts(contacts[is_buyer], len(opps), deal, sec) > 0).astype(float)
+    if CONTACT_ID in touches:  # the contacts are counted: their text is freed before the channels are
+        del contacts, touches[CONTACT_ID]
     channels = _channels_by_day(touches, len(opps), deal, sec)
 
     info = opps.iloc[deal].reset_index(drop=True)
@@ -150,13 +152,18 @@ def deal_snapshots(data: JourneyData, visits: pd.DataFrame, days: Any, *, lookba
 
 
 def _first_per(touches: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Each deal's first touch time per value of ``column`` (rows with one), sorted by deal and time."""
-    have = touches[column].notna().to_numpy()
+    """Each deal's first touch time per value of ``column`` (rows with one), sorted by deal and time.
+
+    ``touches`` come sorted by deal and time, so the first row of each (deal, value) holds its first time: found
+    on one integer key, by hashing (at 100,000 accounts grouping a frame of the 6M touches on two keys took 1.2 GB).
+    """
+    have = np.flatnonzero(touches[column].notna().to_numpy())
     codes, texts = text_codes(touches[column])  # grouped by text, each distinct value turned into text once
-    first = pd.DataFrame({"_deal": touches["_deal"].to_numpy()[have], "_text": codes[have],
-                          TIMESTAMP: touches[TIMESTAMP].array[have]})
-    first = first.groupby(["_deal", "_text"], sort=False)[TIMESTAMP].min()
-    first = first.reset_index().assign(_text=lambda f: texts[f["_text"].to_numpy()]).rename(columns={"_text": column})
+    deals = touches["_deal"].to_numpy()
+    key = deals[have] * max(len(texts), 1) + codes[have]
+    rows = have[~pd.Series(key).duplicated().to_numpy()]  # by hashing, in order: deal and time order
+    first = pd.DataFrame({"_deal": deals[rows], column: np.asarray(texts, dtype=object)[codes[rows]],
+                          TIMESTAMP: touches[TIMESTAMP].array[rows]})
     return first.sort_values(["_deal", TIMESTAMP], kind="stable").reset_index(drop=True)
 
 
