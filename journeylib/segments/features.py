@@ -53,7 +53,7 @@ from ..data.timeparse import as_of_cutoff
 from ..errors import ParameterError, did_you_mean
 from ..schema import ACCOUNT_ID, CHANNEL, CONTACT_ID, OPPORTUNITY_ID, STAGE, TABLES, TIMESTAMP
 from ..stages import Lifecycle, default_lifecycle
-from ..data.contract import as_text, text_codes
+from ..data.contract import text_codes
 
 __all__ = [
     "Feature", "FEATURES", "FEATURE_GROUPS", "PAID_CHANNELS", "SELF_GUIDED_CHANNELS", "account_features",
