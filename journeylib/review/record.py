@@ -117,6 +117,9 @@ PEAK_MEMORY_ENV = "JOURNEYLIB_NOTE_PEAK_MEMORY"
 
 
 def _release_after_cell(result: Any = None) -> None:
+    import gc
+
+    gc.collect()  # frames left in reference cycles: the collector's own schedule can hold them for many cells
     release_memory()
     if os.environ.get(PEAK_MEMORY_ENV) and _CONTEXT.get("output_dir"):
         try:
