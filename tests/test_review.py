@@ -326,23 +326,29 @@ def test_configure_releases_memory_after_every_cell_of_a_kernel_once(tmp_path, m
 
     from IPython.core.events import EventManager, available_events
 
-    recording = importlib.import_module("journeylib.review.record")  # the module (review.record is the function)
-    events = EventManager(None, available_events)
-    monkeypatch.setattr("IPython.get_ipython", lambda: SimpleNamespace(events=events))
-    review.configure(str(tmp_path), notebook="first")
-    review.configure(str(tmp_path), notebook="second")  # a notebook run again in the same kernel
-    assert events.callbacks["post_run_cell"] == [recording._release_after_cell]
-    events.trigger("post_run_cell", None)  # what IPython does after a cell: no error
-    # a frame left in a reference cycle by a cell, already in the collector's oldest generation (which it
-    # seldom visits on its own), is freed after the cell
     import gc
     import weakref
 
-    cycle = {"frame": pd.DataFrame({"x": range(1000)})}
-    cycle["self"] = cycle
-    gone = weakref.ref(cycle["frame"])
-    gc.collect()  # the cycle, still referenced, moves to the oldest generation
-    del cycle
-    assert gone() is not None
-    events.trigger("post_run_cell", None)
-    assert gone() is None
+    recording = importlib.import_module("journeylib.review.record")  # the module (review.record is the function)
+    events = EventManager(None, available_events)
+    monkeypatch.setattr("IPython.get_ipython", lambda: SimpleNamespace(events=events))
+    try:
+        frozen = gc.get_freeze_count()
+        review.configure(str(tmp_path), notebook="first")
+        # what exists when the kernel is configured is left out of the collections after each cell
+        assert gc.get_freeze_count() > frozen
+        review.configure(str(tmp_path), notebook="second")  # a notebook run again in the same kernel
+        assert events.callbacks["post_run_cell"] == [recording._release_after_cell]
+        events.trigger("post_run_cell", None)  # what IPython does after a cell: no error
+        # a frame left in a reference cycle by a cell, already in the collector's oldest generation (which it
+        # seldom visits on its own), is freed after the cell
+        cycle = {"frame": pd.DataFrame({"x": range(1000)})}
+        cycle["self"] = cycle
+        gone = weakref.ref(cycle["frame"])
+        gc.collect()  # the cycle, still referenced, moves to the oldest generation
+        del cycle
+        assert gone() is not None
+        events.trigger("post_run_cell", None)
+        assert gone() is None
+    finally:
+        gc.unfreeze()  # this test process is no kernel
