@@ -488,9 +488,9 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
 #: instead of 33 s at 20,000 accounts), and one thread gives the same numbers whatever --jobs and the machine.
 KERNEL_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Arrow allocates from glibc's malloc in a review's kernels, unless the environment says otherwise: its
-#: default (mimalloc) kept freed pages that ``release_memory`` cannot return. At 100,000 accounts a kernel
-#: held 1.92 GB after loading the contract and building the event log with mimalloc, 1.70 GB with the system
-#: allocator; every later step of notebook 02 peaked 0.2 GB lower, and it ran in 35 s instead of 41 s.
+#: default (mimalloc) kept freed pages that ``release_memory`` cannot return. Loading the 100,000-account
+#: contract left 1.26 GB more resident with mimalloc, 1.07 GB with the system allocator (after
+#: ``release_memory``), and every step of notebook 02 peaked about 0.2 GB lower.
 KERNEL_MEMORY = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
