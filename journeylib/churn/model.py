@@ -229,13 +229,9 @@ class ChurnModel:
         return self
 
     def _encode(self, X: pd.DataFrame):
-        """The design the estimator takes: the frame (logistic) or a float matrix with category codes (gbm)."""
-        if self.model != "gbm":
-            return X
-        D = np.empty((len(X), len(self.features_)))
-        for j, f in enumerate(self.features_):
-            D[:, j] = self._encoded(f, X[f])
-        return D
+        """The design the estimator takes of a model frame (:func:`_frame`): the frame itself (logistic), or its
+        float matrix with category codes (gbm; a model frame's values are already the model's)."""
+        return X if self.model != "gbm" else self._design(X)
 
     def _design(self, snapshots: pd.DataFrame, rows: "np.ndarray | None" = None):
         """The design of ``snapshots`` (at positions ``rows``, default all): a frame (logistic), or a float
