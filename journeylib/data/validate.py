@@ -511,7 +511,8 @@ def _set_aside(w: _Work) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
         "severity": np.where(errors[idx], "error", "out_of_window"),
         "values": quarantine_values(raw.iloc[idx]),
     }, columns=QUARANTINE_COLUMNS)
-    used = w.typed.loc[~bad].reset_index(drop=True)
+    # no row set aside (the usual case): the typed table itself, not a copy of it (+0.36 GB at 1.9M touchpoints)
+    used = w.typed.loc[~bad].reset_index(drop=True) if len(idx) else w.typed
     return used, quarantine, findings
 
 
