@@ -913,3 +913,34 @@ def test_churn_labels_are_those_of_the_snapshots_without_reading_their_features(
             **{name: "not a table" for name in ("touchpoints", "usage", "tickets", "surveys", "contacts")}}
     pd.testing.assert_frame_equal(churn.churn_labels(only, as_of="2026-10-31", snapshots=days[:2]),
                                   churn.churn_labels(sample, as_of="2026-10-31", snapshots=days[:2]))
+
+
+def test_logistic_imputes_the_median_of_each_column_as_scikit_learn_does(sample_snapshots, monkeypatch):
+    """The logistic model's imputation statistic, computed a column at a time, equals SimpleImputer's own
+    median (with empty columns imputed 0): on a hand matrix (odd and even counts, ties, negatives, a column
+    with no known value), and on the sample's snapshots, where the fitted models give equal probabilities."""
+    from sklearn.impute import SimpleImputer
+
+    from journeylib.churn.model import column_median
+
+    nan = np.nan
+    X = np.array([[1.0, nan, 5.0, nan], [3.0, 2.0, -1.0, nan], [2.0, 2.0, nan, nan], [nan, 7.0, 4.0, nan],
+                  [10.0, 4.0, nan, nan]])
+    ours = SimpleImputer(strategy=column_median, add_indicator=True, keep_empty_features=True).fit(X)
+    theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True).fit(X)
+    assert ours.statistics_.tolist() == [2.5, 3.0, 4.0, 0.0]  # by hand: (2+3)/2, (2+4)/2, 4, none known
+    assert np.array_equal(ours.statistics_, theirs.statistics_)
+    assert np.array_equal(ours.transform(X), theirs.transform(X))
+
+    _, snaps = sample_snapshots
+    model = churn.ChurnModel("logistic").fit(snaps)
+    impute = model.estimator_.named_steps["prep"].named_transformers_["num"].named_steps["impute"]
+    assert impute.indicator_.features_.size  # the sample has missing values to impute
+    with monkeypatch.context() as m:
+        m.setattr("journeylib.churn.model.column_median", "median")  # scikit-learn's whole-matrix median
+        builtin = churn.ChurnModel("logistic").fit(snaps)
+    assert builtin.estimator_.named_steps["prep"].named_transformers_["num"].named_steps["impute"].strategy == "median"
+    assert np.array_equal(impute.statistics_, builtin.estimator_.named_steps["prep"].named_transformers_["num"]
+                          .named_steps["impute"].statistics_)
+    current = churn.latest_snapshot(snaps)
+    assert np.array_equal(model.predict_proba(current), builtin.predict_proba(current))

@@ -42,7 +42,7 @@ def _pipeline(kind: str, features: list[str], random_state: int):
     if kind == "logistic":
         prep = ColumnTransformer([
             ("num", Pipeline([
-                ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+                ("impute", SimpleImputer(strategy=column_median, add_indicator=True, keep_empty_features=True)),
                 ("scale", StandardScaler())]), num),
             ("cat", OneHotEncoder(handle_unknown="ignore"), cat),
         ])
@@ -52,6 +52,13 @@ def _pipeline(kind: str, features: list[str], random_state: int):
         learning_rate=0.05, max_iter=200, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
         categorical_features=np.array([f in _CATEGORICAL for f in features]) if cat else None,
         early_stopping=True, validation_fraction=0.15, n_iter_no_change=25, random_state=random_state)
+
+
+def column_median(values: np.ndarray) -> float:
+    """The median of one column's known values, 0 when none is known: ``SimpleImputer(strategy="median",
+    keep_empty_features=True)``'s statistic, computed a column at a time. The built-in strategy sorts a masked
+    copy of the whole matrix (``np.ma.median``): +1 GB for the backtest's logistic baseline at 100,000 accounts."""
+    return float(np.median(values)) if len(values) else 0.0
 
 
 def _threads(n: int | None):
