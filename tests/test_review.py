@@ -171,7 +171,14 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
             "review.configure(output_dir, notebook='03_reader')\n"
             "review.record(seen=pathlib.Path(output_dir, 'written.txt').exists(), headless=widgets.headless(),\n"
             "              threads=os.environ.get('OMP_NUM_THREADS'),\n"
-            "              arrow_pool=__import__('pyarrow').default_memory_pool().backend_name)")
+            "              arrow_pool=__import__('pyarrow').default_memory_pool().backend_name,\n"
+            "              freed_mb=freed_mb())")
+    # an 8 MB array freed after another one: glibc's default gave its pages back only the first time
+    freed = ("import os\nimport numpy as np\n"
+             "def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+             "def freed_mb():\n    a = np.ones(1_000_000); del a\n    b = np.ones(1_000_000); before = rss(); del b\n"
+             "    return round((before - rss()) / 1e6)\n")
+    read = freed + read
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON)
     _notebook(nbs / "02_slow_writer.ipynb", write, COMMON)
     _notebook(nbs / "03_reader.ipynb", read, COMMON, needs=["02_slow_writer", "09_not_in_this_run"])
@@ -182,8 +189,9 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
         assert [n["notebook"] for n in result.notebooks] == ["01_quick", "02_slow_writer", "03_reader"]
         # the kernels run headless (explorers draw nothing) with one OpenMP thread each (KERNEL_THREADS) and
         # Arrow on the system allocator (KERNEL_MEMORY); the caller's environment is left as it was
-        assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True,
-                                                                    "threads": "1", "arrow_pool": "system"}, jobs
+        # and large blocks given back to the system when freed (KERNEL_MEMORY's malloc setting)
+        assert review.read_results(result.folder, "03_reader") == {"seen": True, "headless": True, "threads": "1",
+                                                                    "arrow_pool": "system", "freed_mb": 8}, jobs
         # the kernel of a notebook that configures its recording notes its peak memory for the manifest (a
         # kernel with pandas holds more than 50 MB); one that never calls review.configure has none
         peaks = {n["notebook"]: n["peak_memory_gb"] for n in result.notebooks}
@@ -192,7 +200,7 @@ def test_a_notebook_runs_after_the_notebooks_it_needs(tmp_path, make_source, mon
         assert [n["peak_memory_gb"] for n in manifest["notebooks"]] == [None, None, peaks["03_reader"]]
         assert not (result.folder / ".kernels").exists()
         assert "JOURNEYLIB_HEADLESS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
-        assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
+        assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
     _notebook(nbs / "01_quick.ipynb", "x = 1", COMMON, needs=["03_reader"])
     _notebook(nbs / "02_slow_writer.ipynb", "x = 1", COMMON, needs=["01_quick"])
     _notebook(nbs / "03_reader.ipynb", "x = 1", COMMON, needs=["02_slow_writer"])
