@@ -107,6 +107,11 @@ def deals(data: JourneyData, *, opportunity_types: Any = None) -> pd.DataFrame:
     return out.sort_values(["created_at", OPPORTUNITY_ID], kind="stable").reset_index(drop=True)
 
 
+def _cutoff_instant(data: JourneyData) -> np.datetime64:
+    """The data's cut-off as a naive UTC instant, as :func:`~journeylib.data.pairs.naive_utc` gives times."""
+    return np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns")
+
+
 def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -> pd.DataFrame:
     """Touches of each deal's account from ``lookback_days`` before its creation to its end (close or cut-off).
 
@@ -118,7 +123,7 @@ def _deal_touches(data: JourneyData, opps: pd.DataFrame, lookback_days: float) -
     tp = data.touchpoints
     account, accounts = text_codes(tp[ACCOUNT_ID])  # each distinct account id turned into text once
     closed = naive_utc(opps["closed_at"])
-    cutoff = np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns")
+    cutoff = _cutoff_instant(data)
     # a touch at the close is the outcome itself (the signature), not a state the deal was in
     deal, rows, _ = touches_in_windows(
         account, naive_utc(tp[TIMESTAMP]), pd.Index(accounts).get_indexer(opps[ACCOUNT_ID].astype(str)),
@@ -182,8 +187,7 @@ def deal_visits(data: JourneyData, *, segments: Any = None, opportunity_types: A
     last[:-1] = d[1:] != d[:-1]
     info = opps.iloc[d]
     still_open = info["closed_at"].isna().to_numpy()
-    end = np.where(still_open, np.datetime64(data.cutoff.tz_convert("UTC").tz_localize(None), "ns"),
-                   naive_utc(info["closed_at"]))
+    end = np.where(still_open, _cutoff_instant(data), naive_utc(info["closed_at"]))
     t = naive_utc(v["t"])
     left = np.empty_like(t)
     left[:-1] = t[1:]
