@@ -93,8 +93,16 @@ def describe_source(source: str) -> str:
     return mask_secrets(source)
 
 
+def by_position(df: pd.DataFrame) -> bool:
+    """Whether ``df``'s index is its rows' positions (0, 1, ...), as ``reset_index(drop=True)`` would make it."""
+    index = df.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
 def _add_provenance(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    df = df.reset_index(drop=True)
+    """``df`` (a frame just read, changed in place) with its columns' names trimmed and the provenance columns."""
+    if not by_position(df):
+        df = df.reset_index(drop=True)
     df.columns = [str(c).strip().lstrip("\ufeff").strip() for c in df.columns]
     df[SOURCE_COL] = name
     df[ROW_COL] = pd.RangeIndex(1, len(df) + 1)

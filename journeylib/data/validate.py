@@ -37,6 +37,7 @@ from ..errors import FreshnessWarning, JourneyDataError, did_you_mean
 from ..schema import (ACCOUNT_ID, CHANNEL, PARENT_ACCOUNT_ID, ROW_COL, SOURCE_COL, STAGE, SURVEY_SCORE_BOUNDS, TABLES,
                       TOUCHPOINT, Column, Table)
 from ..stages import Lifecycle
+from .read import by_position
 from .timeparse import as_of_cutoff, date_order_conflict, parse_times
 
 __all__ = ["validate", "check_structure", "ValidationResult", "QUARANTINE_COLUMNS", "FINDING_COLUMNS", "SUGGESTIONS"]
@@ -291,7 +292,8 @@ class _Work:
 
 def _coerce_table(name: str, raw: pd.DataFrame, tz: str, dayfirst: bool) -> _Work:
     spec = TABLES[name]
-    raw = raw.reset_index(drop=True)
+    if not by_position(raw):  # a table as read is used as it is: validation writes nothing into it
+        raw = raw.reset_index(drop=True)
     probs = _Problems(name, len(raw))
     typed = pd.DataFrame(index=raw.index)
     for col in spec.columns:
