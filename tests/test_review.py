@@ -360,3 +360,16 @@ def test_configure_releases_memory_after_every_cell_of_a_kernel_once(tmp_path, m
         assert gone() is None
     finally:
         gc.unfreeze()  # this test process is no kernel
+
+
+def test_the_validation_process_allocates_as_the_kernels_do(monkeypatch):
+    """The review validates in a spawned process given KERNEL_MEMORY's variables, unless this process's
+    environment sets them; this process's environment is left as it was."""
+    from journeylib.review.runner import KERNEL_MEMORY, _in_child_process
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    seen = _in_child_process(os.getenv, "ARROW_DEFAULT_MEMORY_POOL", env=KERNEL_MEMORY)
+    kept = _in_child_process(os.getenv, "MALLOC_MMAP_THRESHOLD_", env=KERNEL_MEMORY)
+    assert (seen, kept) == ("system", "65536")
+    assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
