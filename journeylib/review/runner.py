@@ -287,12 +287,10 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     _release_memory()
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
-    # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library; Arrow's
-    # memory from the system allocator
-    kernel_env = {HEADLESS_ENV: "1", PEAK_MEMORY_ENV: "1",
-                  **{k: v for k, v in {**KERNEL_THREADS, **KERNEL_MEMORY}.items() if k not in os.environ}}
+    # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library; the
+    # allocators' settings (KERNEL_MEMORY)
     try:
-        with _environment(kernel_env):
+        with _environment({HEADLESS_ENV: "1", PEAK_MEMORY_ENV: "1"}, defaults={**KERNEL_THREADS, **KERNEL_MEMORY}):
             if jobs > 1:
                 entries = _run_parallel(paths, jobs, tmp, final, folder, params, kernel_name, lambda: bar.update(1),
                                         expected_seconds(paths, out, month))
@@ -345,7 +343,7 @@ def _in_child_process(function, *args, env: dict[str, str] | None = None):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with _environment({k: v for k, v in (env or {}).items() if k not in os.environ}), \
+    with _environment({}, defaults=env or {}), \
             ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
 
@@ -513,8 +511,10 @@ def _release_memory() -> None:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    """Set environment variables for the duration of the block, then restore them."""
+def _environment(values: dict[str, str], defaults: dict[str, str] | None = None):
+    """Set environment variables for the duration of the block, then restore them: ``values``, and those of
+    ``defaults`` that the environment does not set."""
+    values = {**{k: v for k, v in (defaults or {}).items() if k not in os.environ}, **values}
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
