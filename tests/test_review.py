@@ -373,3 +373,66 @@ def test_the_validation_process_allocates_as_the_kernels_do(monkeypatch):
     kept = _in_child_process(os.getenv, "MALLOC_MMAP_THRESHOLD_", env=KERNEL_MEMORY)
     assert (seen, kept) == ("system", "65536")
     assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
+
+
+def _run_one(tmp_path: Path, name: str, cells: list[str]) -> tuple[dict, Path]:
+    """One notebook of ``cells`` (after the common parameters) run as the review runs each: its manifest entry
+    and the executed notebook."""
+    from journeylib.review.runner import _run_notebook
+
+    nbs, out = tmp_path / "nbs", tmp_path / "out"
+    nbs.mkdir(exist_ok=True)
+    out.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(COMMON, metadata={"tags": ["parameters"]}),
+                *map(nbformat.v4.new_code_cell, cells)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(nbs / f"{name}.ipynb"))
+    params = {"data_path": "", "as_of": "2026-10-31", "month": "2026-10", "output_dir": str(out), "config": ""}
+    entry = _run_notebook(nbs / f"{name}.ipynb", out, out, nbs, params, "python3")
+    return entry, out / f"{name}.ipynb"
+
+
+def _printed(notebook: Path) -> str:
+    return "".join(o.get("text", "") for c in nbformat.read(str(notebook), as_version=4).cells
+                   for o in c.get("outputs", []))
+
+
+def test_an_executed_notebook_is_written_once_at_its_end(tmp_path):
+    """Not before and after every cell (a 5 MB write each, with plotly.js in the outputs)."""
+    out_nb = tmp_path / "out" / "written.ipynb"
+    entry, notebook = _run_one(tmp_path, "written", ["x = 1", f"print('written yet:', {str(out_nb)!r} and "
+                                                              f"__import__('os').path.exists({str(out_nb)!r}))"])
+    assert entry["status"] == "ok" and notebook == out_nb
+    assert _printed(notebook) == "written yet: False\n"
+    assert (tmp_path / "out" / "written.html").exists()
+
+
+def test_a_notebook_whose_kernel_dies_is_written_as_far_as_it_ran(tmp_path):
+    entry, notebook = _run_one(tmp_path, "dies", ["print('first cell ran')", "import os\nos._exit(1)",
+                                                  "print('never')"])
+    assert entry["status"] == "failed" and "DeadKernelError" in entry["error"]
+    assert _printed(notebook) == "first cell ran\n"
+    assert "first cell ran" in (tmp_path / "out" / "dies.html").read_text(encoding="utf-8")
+
+
+def test_a_kernel_is_shut_down_without_an_interrupt(tmp_path):
+    """jupyter_client interrupts (SIGINT) a kernel before asking it to shut down; a review's kernel, done with
+    its notebook, is only asked (the interrupt caught kernels in the handler of papermill's last request)."""
+    flag = tmp_path / "interrupted"
+    # the handler ipykernel puts back after each request (it ignores SIGINT between requests)
+    entry, _ = _run_one(tmp_path, "quiet", [f"get_ipython().kernel.saved_sigint_handler = lambda *a: "
+                                            f"open({str(flag)!r}, 'w').close()"])
+    assert entry["status"] == "ok"
+    assert not flag.exists()
+
+
+def test_a_cell_over_its_time_fails_the_notebook_which_is_written_as_far_as_it_ran(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(review.runner, "CELL_TIMEOUT", 3)
+    start = time.perf_counter()
+    entry, notebook = _run_one(tmp_path, "slow", ["print('first cell ran')", "import time\ntime.sleep(120)"])
+    assert entry["status"] == "failed" and "CellTimeoutError" in entry["error"]
+    assert _printed(notebook) == "first cell ran\n"
+    assert time.perf_counter() - start < 60, "the busy kernel is killed, not waited for"
