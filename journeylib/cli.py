@@ -132,9 +132,11 @@ def _cmd_synth(args) -> int:
 
 def _cmd_review(args) -> int:
     from .review import run_review
+    from .review.runner import allocate_as_the_kernels
 
     if args.jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
+    allocate_as_the_kernels()
     result = run_review(month=args.month, data=args.data, out=args.out, only=args.only,
                         config=_config_path(args), progress=not args.quiet, jobs=args.jobs,
                         include_pii=args.include_pii)

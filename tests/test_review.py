@@ -436,3 +436,36 @@ def test_a_cell_over_its_time_fails_the_notebook_which_is_written_as_far_as_it_r
     assert entry["status"] == "failed" and "CellTimeoutError" in entry["error"]
     assert _printed(notebook) == "first cell ran\n"
     assert time.perf_counter() - start < 60, "the busy kernel is killed, not waited for"
+
+
+def _freed_mb_after(allocate_as_the_kernels: bool) -> int:
+    """In this (spawned) process: the MB given back when an 8 MB array is freed after another one was."""
+    import numpy as np
+
+    from journeylib.review.runner import allocate_as_the_kernels as allocate
+
+    if allocate_as_the_kernels:
+        assert allocate()
+
+    def rss():
+        return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    a = np.ones(1_000_000)
+    del a
+    b = np.ones(1_000_000)
+    before = rss()
+    del b
+    return round((before - rss()) / 1e6)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc")
+def test_journey_review_allocates_as_its_kernels_do(monkeypatch):
+    """`journey review`'s own process gives large freed blocks back as its kernels do (glibc's default keeps
+    the second one); not when the environment chooses the threshold."""
+    from journeylib.review.runner import _in_child_process, allocate_as_the_kernels
+
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert _in_child_process(_freed_mb_after, False) == 0
+    assert _in_child_process(_freed_mb_after, True) == 8
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert allocate_as_the_kernels() is False
