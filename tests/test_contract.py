@@ -125,6 +125,34 @@ def test_a_contract_refuses_other_stages_and_says_what_is_missing(sample, tmp_pa
         journeylib.load(str(folder))
 
 
+def test_a_contracts_tables_are_read_when_first_used_and_set_as_in_a_dict(sample, tmp_path):
+    folder = write_contract(sample, tmp_path / "contract")
+    back = journeylib.load(str(folder))
+    tables = back.tables
+    assert list(tables) == list(sample.tables) and len(tables) == len(sample.tables)
+    assert "read=[]" in repr(tables), "loading reads no table"
+    assert back.touchpoints is back.touchpoints and "read=['touchpoints']" in repr(tables)
+    # cut at the previous month end, the other tables stay unread; the cut shares what was read
+    earlier = data_as_of(back, "2026-09-30")
+    assert len(earlier.touchpoints) == (sample.touchpoints["timestamp"] <= earlier.cutoff).sum() < len(sample.touchpoints)
+    assert "read=['touchpoints']" in repr(tables)
+    # set and deleted by name, as in the dict it was
+    tables["usage"] = None
+    assert back.usage is None and earlier.usage is not None, "the cut keeps the table as it was"
+    del tables["surveys"]
+    assert "surveys" not in tables and len(tables) == len(sample.tables) - 1
+    with pytest.raises(KeyError):
+        tables["surveys"]
+    with pytest.raises(KeyError):
+        del tables["surveys"]
+    pd.testing.assert_frame_equal(back.accounts, read_contract(folder).accounts)
+    # a table's file broken after loading: the error names it when the table is first used
+    (folder / "tickets.parquet").write_bytes(b"not parquet")
+    broken = journeylib.load(str(folder))
+    with pytest.raises(SourceError, match=r"tickets.parquet: not readable as a table of the validated contract"):
+        broken.tickets
+
+
 @pytest.mark.parametrize("dtype", ["category", object, "str"])
 def test_filled_text_fills_missing_text_whatever_the_dtype(dtype):
     """A categorical takes the fill as a value like the others (fillna refuses a new category), and the result

@@ -71,7 +71,10 @@ class TablesAsOf(Mapping):
     """Tables as known at a cut-off, each cut the first time it is read (see :func:`tables_as_of`)."""
 
     def __init__(self, tables: Mapping[str, pd.DataFrame | None], cutoff: pd.Timestamp):
-        self._tables, self._cutoff, self._cut = dict(tables), cutoff, {}
+        # copied: the caller may set a table later. A contract's tables read on first use
+        # (data.contract.ContractTables) copy without reading the others.
+        self._tables = tables.copy() if hasattr(tables, "copy") else dict(tables)
+        self._cutoff, self._cut = cutoff, {}
 
     def __getitem__(self, name: str) -> pd.DataFrame | None:
         if name not in self._cut:
