@@ -20,21 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, did_you_mean
+from .errors import ParameterError, did_you_mean, given  # noqa: F401  given: where parameters enter
 
 __all__ = ["check_bool", "check_int", "check_number", "check_days", "check_share", "check_choice", "check_date",
            "check_names", "fail", "given"]
-
-
-def given(value: Any) -> Any:
-    """None for a parameter left empty (None, "" or blanks: how notebooks and the command line say "not given").
-
-    Called once where a parameter enters (``journeylib.load``, ``run_review``), so the
-    code behind never tests for "" again.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value
 
 
 def fail(name: str, what: str, value: Any, hint: str = "") -> ParameterError:

@@ -14,7 +14,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import pandas as pd
 
 from . import __version__
 from .errors import JourneyDataError, JourneyWarning, MappingError, ParameterError, StageConfigError, mask_secrets
@@ -39,6 +38,8 @@ def _iso_date(value: str | None, flag: str) -> str | None:
         raise ParameterError(f"{flag} {value!r} is not a date as YYYY-MM-DD (e.g. 2026-10-31); other forms such as "
                              "03/04/2026 are refused because the day and month order cannot be known")
     try:
+        import pandas as pd
+
         return str(pd.Timestamp(value.strip()).date())
     except ValueError:
         raise ParameterError(f"{flag} {value!r} is not a valid date (e.g. 2026-10-31)") from None
@@ -132,7 +133,7 @@ def _cmd_synth(args) -> int:
 
 def _cmd_review(args) -> int:
     from .review import run_review
-    from .review.runner import allocate_as_the_kernels
+    from .review.memory import allocate_as_the_kernels
 
     if args.jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")

@@ -2,12 +2,15 @@
 
 Every error is a ``ValueError`` subclass whose message says what is wrong, what
 was received, what is allowed, and "did you mean ...?" when a close name exists.
+:func:`given` says when a parameter counts as left empty. Nothing here imports more than
+the standard library.
 """
 from __future__ import annotations
 
 import difflib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "JourneyDataError",
@@ -21,6 +24,7 @@ __all__ = [
     "did_you_mean",
     "closest",
     "mask_secrets",
+    "given",
 ]
 
 
@@ -83,3 +87,14 @@ def mask_secrets(text: str) -> str:
     """Mask passwords in URLs (``user:***@host``) and ``password=...`` pairs."""
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***" + m.group("tail"), str(text))
     return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+
+
+def given(value: Any) -> Any:
+    """None for a parameter left empty (None, "" or blanks: how notebooks and the command line say "not given").
+
+    Called once where a parameter enters (``journeylib.load``, ``run_review``), so the
+    code behind never tests for "" again.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value

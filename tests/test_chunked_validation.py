@@ -207,6 +207,14 @@ def test_any_export_in_any_chunks_gives_loads_report(touchpoints, chunk_rows, tm
     _same_contract(tmp_path, chunk_rows, tmp_path / "written")
 
 
+def _validate_in_this_process(monkeypatch) -> None:
+    """The review validates in a spawned process, which would not see the sizes patched here: these tests run it
+    in this one (what it does is the same)."""
+    from journeylib.review import runner
+
+    monkeypatch.setattr(runner, "_in_child_process", lambda function, *args, env=None: function(*args))
+
+
 def test_a_review_of_touchpoints_over_the_size_validates_them_in_chunks(parquet_source, tmp_path, monkeypatch):
     """Over AUTO_DUCKDB_BYTES (1 GB; here 1 byte) the review writes its contract in chunks: the notebooks read
     the same data (fingerprint) and the quarantine holds the same rows."""
@@ -214,6 +222,7 @@ def test_a_review_of_touchpoints_over_the_size_validates_them_in_chunks(parquet_
     from journeylib.data import engines
 
     monkeypatch.setattr(engines, "AUTO_DUCKDB_BYTES", 1)
+    _validate_in_this_process(monkeypatch)
     with pytest.raises(ParameterError, match="give --month"):
         review.run_review(data=str(parquet_source), out=tmp_path / "reports", progress=False)
     result = review.run_review(month="2026-10", data=str(parquet_source), out=tmp_path / "reports", progress=False,
@@ -235,6 +244,7 @@ def test_a_review_with_its_month_validates_touchpoints_over_its_own_size_in_chun
     once up to 1 GB, as the month is guessed from the data."""
     from journeylib.review import runner
 
+    _validate_in_this_process(monkeypatch)
     size = (parquet_source / "touchpoints.parquet").stat().st_size
     for threshold, chunked in ((size - 1, True), (size, False)):
         monkeypatch.setattr(runner, "REVIEW_CHUNK_BYTES", threshold)

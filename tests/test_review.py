@@ -442,7 +442,7 @@ def _freed_mb_after(allocate_as_the_kernels: bool) -> int:
     """In this (spawned) process: the MB given back when an 8 MB array is freed after another one was."""
     import numpy as np
 
-    from journeylib.review.runner import allocate_as_the_kernels as allocate
+    from journeylib.review.memory import allocate_as_the_kernels as allocate
 
     if allocate_as_the_kernels:
         assert allocate()
@@ -462,10 +462,39 @@ def _freed_mb_after(allocate_as_the_kernels: bool) -> int:
 def test_journey_review_allocates_as_its_kernels_do(monkeypatch):
     """`journey review`'s own process gives large freed blocks back as its kernels do (glibc's default keeps
     the second one); not when the environment chooses the threshold."""
-    from journeylib.review.runner import _in_child_process, allocate_as_the_kernels
+    from journeylib.review.memory import allocate_as_the_kernels
+    from journeylib.review.runner import _in_child_process
 
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     assert _in_child_process(_freed_mb_after, False) == 0
     assert _in_child_process(_freed_mb_after, True) == 8
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     assert allocate_as_the_kernels() is False
+
+
+def test_the_review_process_imports_no_pandas_while_its_kernels_run(tmp_path, make_source):
+    """The source is chosen, loaded and validated in the validation's process; the review's own process imports
+    pandas, pyarrow and numpy (0.09 GB) only for the deck, once its kernels are done."""
+    import subprocess
+    import sys
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_ok.ipynb", "from journeylib import review\nreview.configure(output_dir, notebook='01_ok')\n"
+              "review.record(month=month)", COMMON)
+    _notebook(nbs / "02_ok.ipynb", "x = 1", COMMON)
+    script = (
+        "import sys\n"
+        "from journeylib.review import runner\n"
+        "seen, run = [], runner._run_notebook\n"
+        "def spy(*args):\n"
+        "    seen.append(sorted(m for m in ('pandas', 'pyarrow', 'numpy', 'journeylib.data') if m in sys.modules))\n"
+        "    return run(*args)\n"
+        "runner._run_notebook = spy\n"
+        f"result = runner.run_review(month='2026-10', data={str(make_source())!r}, out={str(tmp_path / 'r')!r},\n"
+        f"                           notebooks_dir={str(nbs)!r}, progress=False, jobs=2)\n"
+        "print(seen, [n['status'] for n in result.notebooks], 'pandas' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "[[], []] ['ok', 'ok'] True"  # pandas: for the deck, after the kernels
+    assert review.read_results(tmp_path / "r" / "2026-10", "01_ok") == {"month": "2026-10"}

@@ -6,9 +6,11 @@
 * :mod:`.runner` - :func:`run_review` (``journey review``): papermill over the
   notebooks, the manifest, atomic replacement of ``reports/YYYY-MM/``;
 * :mod:`.deck` - the self-contained leadership deck from the recorded sections;
-* :mod:`.changes` - "what changed since last month", recomputed from the data.
+* :mod:`.changes` - "what changed since last month", recomputed from the data;
+* :mod:`.memory` - the allocator settings of the review's processes, memory given back.
 
-See docs/architecture.md, "The monthly review".
+See docs/architecture.md, "The monthly review". :mod:`.record` and :mod:`.runner` import pandas only
+when used: :func:`run_review`'s own process imports none while its kernels run.
 """
 from __future__ import annotations
 

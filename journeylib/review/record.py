@@ -9,7 +9,8 @@ read numbers, not screenshots (docs/architecture.md, "The monthly review")::
     journeylib.review.record(rows_used=1234, rows_set_aside=5)
     journeylib.review.record_figure("coverage", fig)
 
-This module imports nothing heavier than pandas: it runs inside every notebook kernel.
+This module imports nothing heavier than pandas, and pandas only when it writes: it runs inside every
+notebook kernel, and the review's own process imports it.
 """
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError
+from .memory import PEAK_MEMORY_ENV, release_memory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["configure", "record", "record_figure", "record_section", "read_results", "read_figure", "models_dir",
            "release_memory", "CHANGES_SECTION"]
@@ -34,6 +36,9 @@ _CONTEXT: dict[str, Any] = {"output_dir": None, "notebook": None}
 
 # --------------------------------------------------------------------------- recording
 def _json_value(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, pd.DataFrame):
         return {"columns": [str(c) for c in value.columns],
                 "data": [[_json_value(v) for v in row] for row in value.itertuples(index=False)]}
@@ -90,30 +95,6 @@ def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
         results.unlink()  # a fresh run records afresh
     _release_memory_after_each_cell()
     return folder
-
-
-def release_memory() -> None:
-    """Give the memory that pandas, numpy and Arrow have freed back to the system.
-
-    The allocators keep freed pages for reuse: after a step that needed a few GB, a kernel went on
-    holding them, and two kernels of the review held each other's high points. Arrow's pool releases
-    its unused memory, and glibc's ``malloc_trim`` the free pages of every arena (a no-op elsewhere).
-    """
-    import ctypes
-    import sys
-
-    if "pyarrow" in sys.modules:
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
-            pass
-
-
-#: Set by the review for its kernels: after every cell the kernel writes its peak resident memory so far to
-#: ``OUTPUT_DIR/.kernels/NOTEBOOK.json``, which the runner moves into the manifest.
-PEAK_MEMORY_ENV = "JOURNEYLIB_NOTE_PEAK_MEMORY"
 
 
 def _release_after_cell(result: Any = None) -> None:

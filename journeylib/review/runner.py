@@ -20,18 +20,15 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from ..checks import given
-from ..data.contract import is_contract
-from ..data.contract import FORMAT as CONTRACT_FORMAT
-from ..data.contract import read_meta, write_contract
-from ..errors import (JourneyDataError, JourneyWarning, ParameterError, SourceError, did_you_mean,
+from ..errors import (JourneyDataError, JourneyWarning, ParameterError, SourceError, did_you_mean, given,
                       mask_secrets)
 from ..widgets import HEADLESS_ENV
-from .record import PEAK_MEMORY_ENV, _atomic_write, _json_value, release_memory
+from .memory import KERNEL_MEMORY, PEAK_MEMORY_ENV, collect_and_release
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["run_review", "ReviewResult", "COMMON_PARAMETERS", "NOTEBOOKS_DIR", "last_complete_month", "month_end",
            "check_notebook_parameters", "notebook_needs", "export_html", "tidy_outputs", "WIDGET_NOTE", "CELL_TIMEOUT"]
@@ -46,8 +43,10 @@ CELL_TIMEOUT = 900  # seconds one notebook cell may run before the notebook coun
 
 
 # --------------------------------------------------------------------------- months
-def month_end(month: str) -> pd.Timestamp:
+def month_end(month: str) -> "pd.Timestamp":
     """The last day of ``YYYY-MM``."""
+    import pandas as pd
+
     if not re.match(r"^\d{4}-\d{2}$", str(month)):
         raise ParameterError(f"month {month!r} is not YYYY-MM (e.g. 2026-10)")
     try:
@@ -56,8 +55,10 @@ def month_end(month: str) -> pd.Timestamp:
         raise ParameterError(f"month {month!r} is not a valid month (e.g. 2026-10)") from None
 
 
-def last_complete_month(last_day: pd.Timestamp) -> str:
+def last_complete_month(last_day: "pd.Timestamp") -> str:
     """The last month that ``last_day`` (the data's last date) completes."""
+    import pandas as pd
+
     day = pd.Timestamp(last_day).normalize()
     period = day.to_period("M")
     if day != period.end_time.normalize():
@@ -83,7 +84,7 @@ class ReviewResult:
 
 def check_notebook_parameters(path: Path, passed: dict[str, Any]) -> str | None:
     """Check a notebook declares every parameter we pass; return a message or None."""
-    import papermill
+    papermill = _papermill()
 
     try:
         declared = papermill.inspect_notebook(str(path))
@@ -241,51 +242,31 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
     from tqdm.auto import tqdm
 
     from ..config import load_config
-    from ..data.read import choose_source
 
-    # The edge: empty parameters become None here, the config is read once, the source chosen once.
+    # The edge: empty parameters become None here, the config is read once.
     config, month = given(config), given(month)
     cfg = load_config(config)
     config_param = str(Path(config).resolve()) if isinstance(config, (str, Path)) else ""
-    source = choose_source(data, cfg)
-    data_param = "" if source is None else str(source)
-    if data_param and "://" not in data_param and not data_param.startswith("env:"):
-        data_param = str(Path(data_param).resolve())  # notebooks run in another folder
     folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     paths = _in_need_order(_notebooks(folder, only, cfg))
-
-    in_chunks = _loads_in_chunks(data_param, cfg, REVIEW_CHUNK_BYTES if month else None)
-    if in_chunks and month is None:
-        raise ParameterError("give --month: the source's touchpoints are validated in chunks (over 1 GB of Parquet), "
-                             "and the last date of that many touchpoints is not guessed")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Loaded and validated once, in a process of its own: every notebook reads the validated contract, not the
     # source again, and the memory of the validation is the system's again before the kernels start (this
     # process kept 0.25 GB of it at 20,000 accounts, 0.5 GB at 100,000, through the whole review). That process
     # allocates as the kernels do (KERNEL_MEMORY): at 20,000 accounts it peaked at 0.94 GB instead of 1.22.
-    month, tmp, contract, report = _in_child_process(_validate_source, data_param, cfg, month, out, os.getpid(),
-                                                     in_chunks, env=KERNEL_MEMORY)
-    as_of = str(month_end(month).date())
+    # This process imports no pandas until its kernels are done (0.05 GB less while they run); the
+    # source is chosen and read there.
+    loaded = _in_child_process(_validate_source, data, cfg, month, out, os.getpid(), env=KERNEL_MEMORY)
+    month, as_of, tmp, contract = loaded["month"], loaded["as_of"], loaded["tmp"], loaded["contract"]
     final = out / month
-    if report.unusable:  # nothing to review: say why instead of failing every notebook
+    if loaded["unusable"]:  # nothing to review: say why instead of failing every notebook
         shutil.rmtree(tmp, ignore_errors=True)
-        causes = [f"{f.message}; {f.suggestion}" for f in report.findings.itertuples() if f.code == "likely_cause"]
-        raise JourneyDataError(f"data unusable: no usable row in {', '.join(report.unusable)}"
-                               + "".join(f"\n  - {c}" for c in causes) + "\nRun journey validate for the full report.")
+        raise JourneyDataError(loaded["unusable"])
     params = {"data_path": str(contract.resolve()), "as_of": as_of, "month": month,
               "output_dir": str(tmp.resolve()), "config": config_param}
     result = ReviewResult(folder=final, month=month, as_of=as_of)
-    (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
-    written = read_meta(contract)
-    currency = written["currency"]
-    summary = {"source": written["source"], "fingerprint": written["fingerprint"],
-               "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(written["rows_set_aside"]),
-               "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
-                            "validated": "in chunks, beyond memory (DuckDB)" if in_chunks else "in memory (pandas)",
-                            "note": "the validated tables every notebook read (Parquet, without contact names "
-                                    "and e-mails; its report/quarantine.parquet is internal, like quarantine.csv)"}}
-    _release_memory()
+    collect_and_release()
 
     bar = tqdm(total=len(paths), desc=f"review {month}", unit="notebook", disable=not progress, file=sys.stderr)
     # kernels inherit these: explorers draw nothing (see widgets); one thread per numeric library; the
@@ -299,11 +280,11 @@ def run_review(month: str | None = None, data: str = "", out: "str | Path" = "re
             else:
                 for path in paths:
                     result.notebooks.append(_run_notebook(path, tmp, final, folder, params, kernel_name))
-                    _release_memory()
+                    collect_and_release()
                     bar.update(1)
         bar.close()
-        _finish(result, tmp, final, out, month, as_of, {**params, "data_path": data_param}, summary, currency,
-                include_pii)
+        _finish(result, tmp, final, out, month, as_of, {**params, "data_path": loaded["data_param"]},
+                loaded["summary"], loaded["currency"], include_pii)
     except BaseException:
         # never leave a half-written report: the previous complete one (if any) stays in place
         shutil.rmtree(tmp, ignore_errors=True)
@@ -321,6 +302,7 @@ def _loads_in_chunks(data_param: str, cfg: dict, threshold: int | None = None) -
     """True when the source's touchpoints are a Parquet file larger than ``threshold`` bytes (default: too large
     to load at once, :data:`~journeylib.data.engines.AUTO_DUCKDB_BYTES`) and no column mapping applies: the
     review then validates them in chunks (:func:`~journeylib.data.chunked.write_contract_in_chunks`)."""
+    from ..data.contract import is_contract
     from ..data.engines import AUTO_DUCKDB_BYTES, touchpoints_files
     from ..data.read import resolve_source
 
@@ -349,32 +331,71 @@ def _in_child_process(function, *args, env: dict[str, str] | None = None):
         return pool.submit(function, *args).result()
 
 
-def _validate_source(data_param: str, cfg: dict, month: str | None, out: Path, tag: int, in_chunks: bool):
-    """The review's month (the last complete month in the data when not given) and the source loaded and
-    validated into a new partial folder ``out/.MONTH.partial-TAG``: (month, that folder, its contract folder,
-    the load report)."""
+def _validate_source(data: str, cfg: dict, month: str | None, out: Path, tag: int) -> dict:
+    """In the validation's process: the source chosen, loaded and validated into a new partial folder
+    ``out/.MONTH.partial-TAG`` (with ``load_report.txt``), and what the review's process needs of it, in
+    plain values (it imports no pandas while its kernels run): ``month`` (the last complete month in the data
+    when not given), ``as_of``, ``tmp``, ``contract`` (folders), ``data_param`` (the source as passed on),
+    ``currency``, ``summary`` (for the manifest) and ``unusable`` (the error's message when no table has a
+    usable row, else None)."""
     from ..data import load
+    from ..data.contract import FORMAT as CONTRACT_FORMAT
+    from ..data.contract import read_meta
+    from ..data.read import choose_source
 
+    source = choose_source(data, cfg)  # the source chosen once
+    data_param = "" if source is None else str(source)
+    if data_param and "://" not in data_param and not data_param.startswith("env:"):
+        data_param = str(Path(data_param).resolve())  # notebooks run in another folder
+    in_chunks = _loads_in_chunks(data_param, cfg, REVIEW_CHUNK_BYTES if month else None)
+    if in_chunks and month is None:
+        raise ParameterError("give --month: the source's touchpoints are validated in chunks (over 1 GB of Parquet), "
+                             "and the last date of that many touchpoints is not guessed")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JourneyWarning)
         if month is None:
             month = last_complete_month(load(data_param, config=cfg).as_of)
+        as_of = str(month_end(month).date())
         tmp = out / f".{month}.partial-{tag}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         try:
-            contract, report = _write_contract(data_param, cfg, str(month_end(month).date()), tmp, in_chunks)
+            contract, report = _write_contract(data_param, cfg, as_of, tmp, in_chunks)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return month, tmp, contract, report
+    (tmp / "load_report.txt").write_text(str(report) + "\n", encoding="utf-8")
+    unusable = None
+    if report.unusable:
+        causes = [f"{f.message}; {f.suggestion}" for f in report.findings.itertuples() if f.code == "likely_cause"]
+        unusable = (f"data unusable: no usable row in {', '.join(report.unusable)}"
+                    + "".join(f"\n  - {c}" for c in causes) + "\nRun journey validate for the full report.")
+    written = read_meta(contract)
+    summary = {"source": written["source"], "fingerprint": written["fingerprint"],
+               "tables": report.counts.to_dict(orient="records"), "rows_set_aside": int(written["rows_set_aside"]),
+               "contract": {"folder": CONTRACT_DIR, "format": CONTRACT_FORMAT,
+                            "validated": "in chunks, beyond memory (DuckDB)" if in_chunks else "in memory (pandas)",
+                            "note": "the validated tables every notebook read (Parquet, without contact names "
+                                    "and e-mails; its report/quarantine.parquet is internal, like quarantine.csv)"}}
+    return {"month": month, "as_of": as_of, "tmp": tmp, "contract": contract, "data_param": data_param,
+            "currency": written["currency"], "summary": _plain(summary), "unusable": unusable}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars as Python ones (what unpickles without numpy's types)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") and type(value).__module__ == "numpy" else value
 
 
 def _write_contract(data_param: str, cfg: dict, as_of: str, tmp: Path, in_chunks: bool):
     """Load and validate the source once into ``tmp``: the contract folder and its load report; the set-aside
     rows go to ``tmp/quarantine.csv``."""
     from ..data import load
+    from ..data.contract import write_contract
 
     if in_chunks:
         from ..data.chunked import write_contract_in_chunks
@@ -480,7 +501,7 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 entries[running.pop(fut)] = fut.result()
-                _release_memory()  # the executed notebook and its HTML export, freed but held by the allocator
+                collect_and_release()  # the executed notebook and its HTML export, freed but held by the allocator
                 done_one()
     return entries
 
@@ -489,48 +510,6 @@ def _run_parallel(paths: list[Path], jobs: int, tmp: Path, final: Path, folder: 
 #: kernels with two OpenMP/BLAS threads each on two cores spin against each other (notebook 01 took 62 s
 #: instead of 33 s at 20,000 accounts), and one thread gives the same numbers whatever --jobs and the machine.
 KERNEL_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-#: Arrow allocates from glibc's malloc in a review's kernels, unless the environment says otherwise: its
-#: default (mimalloc) kept freed pages that ``release_memory`` cannot return. Loading the 100,000-account
-#: contract left 1.26 GB more resident with mimalloc, 1.07 GB with the system allocator (after
-#: ``release_memory``), and every step of notebook 02 peaked about 0.2 GB lower.
-#: glibc's malloc serves blocks of 4 MB and more from their own pages, given back when freed. By default
-#: that size rises up to 32 MB with each such block freed, and the arrays below it, freed, stay in the heap,
-#: which then grows during a cell by what its temporaries left scattered (notebook 04's backtest at 20,000
-#: accounts: +0.24 GB, with the size fixed +0.14 GB). The same code with and without the setting: 20,000
-#: accounts 1.65 GB instead of 1.80, 100,000 accounts 5.29 GB instead of 5.84, 8% and 4% slower (the pages
-#: of a new block are zeroed when first touched).
-KERNEL_MEMORY = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": str(4 * 2**20)}
-
-
-def allocate_as_the_kernels() -> bool:
-    """Have this process's glibc malloc serve blocks of 4 MB and more from their own pages, as the kernels do
-    (:data:`KERNEL_MEMORY`), unless the environment sets ``MALLOC_MMAP_THRESHOLD_``; True when it did.
-
-    ``journey review`` calls it for its own process, which holds each executed notebook (plotly.js included,
-    5 MB) and its HTML export while the kernels run: at 20,000 accounts it held 0.23 GB at the review's peak,
-    0.20 GB with this. It holds for the rest of the process (the threshold no longer rises with freed
-    blocks), so :func:`run_review` does not call it in a caller's Python session.
-    """
-    import ctypes
-
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
-        return False
-    try:
-        threshold = int(KERNEL_MEMORY["MALLOC_MMAP_THRESHOLD_"])
-        return ctypes.CDLL("libc.so.6").mallopt(-3, threshold) == 1  # -3: glibc's M_MMAP_THRESHOLD
-    except (OSError, AttributeError):  # not glibc (musl)
-        return False
-
-
-def _release_memory() -> None:
-    """Give freed memory back to the system: the loaded data are gone, but the allocators keep their pages
-    (at 20,000 accounts this process held 0.90 GB after dropping the data, 0.26 GB after this)."""
-    import gc
-
-    gc.collect()
-    release_memory()
-
-
 @contextlib.contextmanager
 def _environment(values: dict[str, str], defaults: dict[str, str] | None = None):
     """Set environment variables for the duration of the block, then restore them: ``values``, and those of
@@ -563,6 +542,22 @@ def _run_notebook_in_thread(*args) -> dict:
             asyncio.set_event_loop(None)
 
 
+def _papermill():
+    """papermill, imported without pyarrow when pyarrow is not imported yet: papermill's handler for HDFS (a file
+    system the review never reads notebooks from) imports pyarrow, and numpy with it, when installed. The
+    review's process then held 0.04 GB more while its kernels ran. pyarrow imports as usual afterwards."""
+    if "papermill" not in sys.modules and "pyarrow" not in sys.modules:
+        sys.modules["pyarrow"] = None  # papermill's `from pyarrow.fs import ...` then fails: no HDFS handler
+        try:
+            import papermill  # noqa: F401
+        finally:
+            if sys.modules.get("pyarrow", 0) is None:
+                del sys.modules["pyarrow"]
+    import papermill
+
+    return papermill
+
+
 @functools.cache
 def _engine() -> str:
     """The papermill engine the review runs notebooks with (registered on first use): papermill's nbclient
@@ -580,6 +575,8 @@ def _engine() -> str:
       busy one (a cell over its time) is killed after the manager's ``shutdown_wait_time``.
     """
     from jupyter_client import AsyncKernelManager
+
+    _papermill()
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.iorw import write_ipynb
 
@@ -612,7 +609,7 @@ _ENGINE = "journeylib"
 
 def _run_notebook(path: Path, tmp: Path, final: Path, folder: Path, params: dict, kernel_name: str) -> dict:
     """Execute one notebook into ``tmp`` and export its HTML; return its manifest entry."""
-    import papermill
+    papermill = _papermill()
 
     out_nb = tmp / path.name
     entry = {"notebook": path.stem, "status": "ok", "seconds": 0.0, "output": str(final / path.name),
@@ -668,6 +665,8 @@ def _finish(result: "ReviewResult", tmp: Path, final: Path, out: Path, month: st
         "notebooks": result.notebooks,
         "status": "ok" if not result.failed else "failed",
     }
+    from .record import _atomic_write, _json_value
+
     _atomic_write(tmp / "manifest.json", json.dumps(_json_value(manifest), indent=2, sort_keys=True))
     shutil.rmtree(tmp / ".kernels", ignore_errors=True)
     from .deck import build_deck
