@@ -5,8 +5,12 @@ touchpoints) in <= 8 min and <= 6 GB, on 2 cores.
 
 The dataset is synthesised once per size and seed into ``benchmarks/.data/`` (Parquet;
 never committed) and reused. The review runs as a subprocess (``--jobs 2``); memory is the
-peak of the summed resident memory of the review and every kernel it starts, sampled every
-0.2 s. Besides the whole review, the time of each notebook and its kernel's peak memory come from the manifest.
+peak of the summed resident memory (RSS) of the review and every kernel it starts, sampled every
+0.2 s: the goal's measure. That sum counts a page shared by several of these processes (the
+libraries' code) once per process; the peak of the summed proportional set size (PSS, each
+shared page split among the processes that map it) is printed beside it, as the physical memory
+the review needs. Besides the whole review, the time of each notebook and its kernel's peak memory
+come from the manifest.
 
 Usage::
 
@@ -39,33 +43,41 @@ def dataset(accounts: int, seed: int) -> Path:
     return folder
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def _tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """(summed RSS, summed PSS) of ``proc`` and its descendants, in bytes."""
+    rss = pss = 0
     try:
         family = [proc, *proc.children(recursive=True)]
     except psutil.Error:  # a kernel ended while being listed: the next sample counts the others
         family = [proc]
     for p in family:
         try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+            with open(f"/proc/{p.pid}/smaps_rollup") as f:
+                fields = dict(line.split()[:2] for line in f if line.split()[0] in ("Rss:", "Pss:"))
+            rss += int(fields["Rss:"]) * 1024
+            pss += int(fields["Pss:"]) * 1024
+        except (OSError, KeyError, ValueError):
+            try:
+                rss += p.memory_info().rss  # no smaps_rollup (not Linux): RSS only
+            except psutil.Error:
+                pass
+    return rss, pss
 
 
 def run_review(source: Path, jobs: int, only: list[str]) -> dict:
-    """Run ``journey review`` on the source; wall seconds, peak summed RSS and the manifest."""
+    """Run ``journey review`` on the source; wall seconds, peak summed RSS and PSS, and the manifest."""
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "journeylib", "review", "--data", str(source), "--month", "2026-10",
                 "--out", tmp, "--jobs", str(jobs), "--quiet"] + sum((["--only", o] for o in only), [])
         start = time.perf_counter()
         proc = psutil.Popen(args)
-        peak = [0]
+        peak = [0, 0]
         done = threading.Event()
 
         def sample():
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc))
+                rss, pss = _tree_memory(proc)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
                 time.sleep(0.2)
 
         watcher = threading.Thread(target=sample, daemon=True)
@@ -76,7 +88,8 @@ def run_review(source: Path, jobs: int, only: list[str]) -> dict:
         watcher.join()
         manifest = json.loads((Path(tmp) / "2026-10" / "manifest.json").read_text()) \
             if (Path(tmp) / "2026-10" / "manifest.json").exists() else {}
-    return {"exit": code, "seconds": seconds, "peak_gb": peak[0] / 1e9, "manifest": manifest}
+    return {"exit": code, "seconds": seconds, "peak_gb": peak[0] / 1e9, "peak_pss_gb": peak[1] / 1e9,
+            "manifest": manifest}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     touchpoints = json.loads((source / "truth" / "summary.json").read_text()).get("touchpoints") \
         if (source / "truth" / "summary.json").exists() else None
     print(f"accounts          {args.accounts:>10,}" + (f"   touchpoints {touchpoints:,}" if touchpoints else ""))
-    print(f"review            {result['seconds']:>10.1f} s   peak {result['peak_gb']:.2f} GB   exit {result['exit']}")
+    print(f"review            {result['seconds']:>10.1f} s   peak {result['peak_gb']:.2f} GB (RSS; PSS "
+          f"{result['peak_pss_gb']:.2f} GB)   exit {result['exit']}")
     for entry in result["manifest"].get("notebooks", []):
         peak = entry.get("peak_memory_gb")
         print(f"  {entry['notebook']:<24} {entry['seconds']:>8.1f} s   "
@@ -100,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     goal = GOALS.get(args.accounts)
     if goal:
         ok = result["seconds"] <= goal[0] and result["peak_gb"] <= goal[1] and result["exit"] == 0
-        print(f"goal              <= {goal[0]:.0f} s and <= {goal[1]} GB: {'met' if ok else 'NOT met'} "
+        print(f"goal              <= {goal[0]:.0f} s and <= {goal[1]} GB (RSS): {'met' if ok else 'NOT met'} "
               f"(time {result['seconds'] / goal[0]:.2f} of the goal, memory {result['peak_gb'] / goal[1]:.2f})")
     return 0 if result["exit"] == 0 else 1
 
