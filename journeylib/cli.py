@@ -14,7 +14,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-
 from . import __version__
 from .errors import JourneyDataError, JourneyWarning, MappingError, ParameterError, StageConfigError, mask_secrets
 

@@ -110,8 +110,9 @@ class ContractTables(MutableMapping):
     """A contract's tables by name, each read from its Parquet file the first time it is asked for (a table
     the contract lacks is ``None``); a table set by name replaces it, as in a dict.
 
-    A notebook of the review then holds only the tables its analyses read: at 20,000 accounts the usage
-    (0.04 GB) and tickets are not read by the journey paths, attribution or predictive journeys. Iterating
+    A notebook of the review then holds only the tables its analyses read: the time-to-value notebook reads
+    no touchpoints (0.13 GB at 20,000 accounts), the journey paths, attribution and predictive journeys no
+    usage (0.04 GB); its kernel peaked at 0.57 GB instead of 0.72 at 20,000 accounts. Iterating
     the names reads nothing; ``dict(tables)`` reads them all. A :meth:`copy` shares the tables read, not the
     tables set.
     """

@@ -565,8 +565,8 @@ def _engine() -> str:
 
     - The executed notebook is written once, at its end, not before and after every cell. A notebook's
       outputs carry plotly.js (4.8 MB), so every cell cost this process a 5 MB write while the two kernels
-      needed both cores: at 20,000 accounts, 18 s of its CPU instead of 6.5 s, and the review took 81 s
-      instead of 74 s. A notebook that stops early (a kernel's death, a cell over :data:`CELL_TIMEOUT`) is
+      needed both cores: at 20,000 accounts it used 18 s of CPU, 6.5 s now (the review took 81 s, 74 s
+      now, one run each). A notebook that stops early (a kernel's death, a cell over :data:`CELL_TIMEOUT`) is
       still written, as far as it ran; papermill writes one with a failed cell itself.
     - A kernel is shut down without the interrupt (SIGINT) that jupyter_client sends first. Papermill asks
       for the kernel's info after the last cell and shuts the kernel down as soon as the reply comes: the
