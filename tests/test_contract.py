@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -147,10 +148,18 @@ def test_a_contracts_tables_are_read_when_first_used_and_set_as_in_a_dict(sample
         del tables["surveys"]
     pd.testing.assert_frame_equal(back.accounts, read_contract(folder).accounts)
     # a table's file broken after loading: the error names it when the table is first used
-    (folder / "tickets.parquet").write_bytes(b"not parquet")
     broken = journeylib.load(str(folder))
+    (folder / "tickets.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SourceError, match=r"tickets.parquet: changed or removed since the contract was loaded"):
+        broken.tickets, "a file replaced after loading is not read: it may be another contract's"
     with pytest.raises(SourceError, match=r"tickets.parquet: not readable as a table of the validated contract"):
-        broken.tickets
+        journeylib.load(str(folder)).tickets
+    # the folder replaced by another contract (a review run again): no table of it mixes into this one
+    again = journeylib.load(str(write_contract(sample, tmp_path / "second")))
+    shutil.rmtree(tmp_path / "second")
+    write_contract(sample, tmp_path / "second")
+    with pytest.raises(SourceError, match=r"usage.parquet: changed or removed since the contract was loaded"):
+        again.usage
 
 
 @pytest.mark.parametrize("dtype", ["category", object, "str"])

@@ -114,12 +114,18 @@ class ContractTables(MutableMapping):
     no touchpoints (0.13 GB at 20,000 accounts), the journey paths, attribution and predictive journeys no
     usage (0.04 GB); its kernel peaked at 0.57 GB instead of 0.72 at 20,000 accounts. Iterating
     the names reads nothing; ``dict(tables)`` reads them all. A :meth:`copy` shares the tables read, not the
-    tables set.
+    tables set. A table whose file changed after loading (the folder replaced by a review run again) is a
+    :class:`~journeylib.errors.SourceError` when first used, not a table of another contract.
     """
 
-    def __init__(self, folder: Path, present: "list[str]", lifecycle, _read: "dict | None" = None):
+    def __init__(self, folder: Path, present: "list[str]", lifecycle, _read: "dict | None" = None,
+                 _files: "dict | None" = None):
         self._folder, self._present, self._lifecycle = folder, frozenset(present), lifecycle
         self._read = {} if _read is None else _read  # shared by copies: a file is read once
+        # each file as it was when loaded: a table read later from a file replaced since (a review of the
+        # same month run again) would mix two contracts
+        self._files = {name: _identity(folder / f"{name}.parquet") for name in present} if _files is None \
+            else _files
         self._names, self._set = list(TABLES), {}
 
     def __getitem__(self, name: str) -> "pd.DataFrame | None":
@@ -130,7 +136,11 @@ class ContractTables(MutableMapping):
         if name not in self._present:
             return None
         if name not in self._read:
-            self._read[name] = _read_table(self._folder / f"{name}.parquet", name, self._lifecycle)
+            path = self._folder / f"{name}.parquet"
+            if _identity(path) != self._files[name]:
+                raise SourceError(f"{path}: changed or removed since the contract was loaded (a review run again?); "
+                                  "load it again")
+            self._read[name] = _read_table(path, name, self._lifecycle)
         return self._read[name]
 
     def __setitem__(self, name: str, table: "pd.DataFrame | None") -> None:
@@ -152,12 +162,22 @@ class ContractTables(MutableMapping):
 
     def copy(self) -> "ContractTables":
         """The same tables: those read shared (not read again), those set copied by reference."""
-        other = ContractTables(self._folder, list(self._present), self._lifecycle, _read=self._read)
+        other = ContractTables(self._folder, list(self._present), self._lifecycle, _read=self._read,
+                               _files=self._files)
         other._names, other._set = list(self._names), dict(self._set)
         return other
 
     def __repr__(self) -> str:
         return f"ContractTables({str(self._folder)!r}, read={sorted(self._read)}, set={sorted(self._set)})"
+
+
+def _identity(path: Path) -> "tuple[int, int, int, int] | None":
+    """A file's device, inode, size and modification time (None when it is not there)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _read_table(path: Path, name: str, lifecycle) -> pd.DataFrame:
@@ -330,7 +350,7 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
         if not (folder / f"{name}.parquet").is_file():
             raise SourceError(f"{folder / f'{name}.parquet'}: missing from the validated contract {folder}; load "
                               "the original source again")
-    tables = ContractTables(folder, present, lifecycle)
+    tables = ContractTables(folder, present, lifecycle)  # each table read when first used
     report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in _REPORT}
     tz = meta["tz"]
     written_as_of = pd.Timestamp(meta["as_of"])
