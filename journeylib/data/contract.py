@@ -11,7 +11,9 @@ asked (:func:`journeylib.data.history.data_as_of`).
 """
 from __future__ import annotations
 
+import copy
 import json
+import stat
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -118,14 +120,18 @@ class ContractTables(MutableMapping):
     :class:`~journeylib.errors.SourceError` when first used, not a table of another contract.
     """
 
-    def __init__(self, folder: Path, present: "list[str]", lifecycle, _read: "dict | None" = None,
-                 _files: "dict | None" = None):
-        self._folder, self._present, self._lifecycle = folder, frozenset(present), lifecycle
-        self._read = {} if _read is None else _read  # shared by copies: a file is read once
+    def __init__(self, folder: Path, present: "list[str]", lifecycle):
+        self._folder, self._lifecycle = folder, lifecycle
         # each file as it was when loaded: a table read later from a file replaced since (a review of the
         # same month run again) would mix two contracts
-        self._files = {name: _identity(folder / f"{name}.parquet") for name in present} if _files is None \
-            else _files
+        self._files = {}
+        for name in present:
+            path = folder / f"{name}.parquet"
+            self._files[name] = _identity(path)
+            if self._files[name] is None:
+                raise SourceError(f"{path}: missing from the validated contract {folder}; load the original source "
+                                  "again")
+        self._read = {}  # shared by copies: a file is read once
         self._names, self._set = list(TABLES), {}
 
     def __getitem__(self, name: str) -> "pd.DataFrame | None":
@@ -133,7 +139,7 @@ class ContractTables(MutableMapping):
             return self._set[name]
         if name not in self._names:
             raise KeyError(name)
-        if name not in self._present:
+        if name not in self._files:
             return None
         if name not in self._read:
             path = self._folder / f"{name}.parquet"
@@ -162,8 +168,7 @@ class ContractTables(MutableMapping):
 
     def copy(self) -> "ContractTables":
         """The same tables: those read shared (not read again), those set copied by reference."""
-        other = ContractTables(self._folder, list(self._present), self._lifecycle, _read=self._read,
-                               _files=self._files)
+        other = copy.copy(self)  # the same files and tables read
         other._names, other._set = list(self._names), dict(self._set)
         return other
 
@@ -172,12 +177,12 @@ class ContractTables(MutableMapping):
 
 
 def _identity(path: Path) -> "tuple[int, int, int, int] | None":
-    """A file's device, inode, size and modification time (None when it is not there)."""
+    """A file's device, inode, size and modification time (None when it is no file)."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
 def _read_table(path: Path, name: str, lifecycle) -> pd.DataFrame:
@@ -346,10 +351,6 @@ def read_contract(folder: "str | Path", as_of: Any = None, tables: "list[str] | 
         if unknown:
             raise ParameterError(f"tables {unknown} are not contract tables; tables: {', '.join(TABLES)}")
     present = [name for name in TABLES if name in meta["rows"] and (tables is None or name in tables)]
-    for name in present:
-        if not (folder / f"{name}.parquet").is_file():
-            raise SourceError(f"{folder / f'{name}.parquet'}: missing from the validated contract {folder}; load "
-                              "the original source again")
     tables = ContractTables(folder, present, lifecycle)  # each table read when first used
     report = {name: pd.read_parquet(folder / "report" / f"{name}.parquet") for name in _REPORT}
     tz = meta["tz"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError
-from .memory import PEAK_MEMORY_ENV, release_memory
+from .memory import PEAK_MEMORY_ENV, collect_and_release, release_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,10 +98,7 @@ def configure(output_dir: str = "", notebook: str = "notebook") -> Path:
 
 
 def _release_after_cell(result: Any = None) -> None:
-    import gc
-
-    gc.collect()  # frames left in reference cycles: the collector's own schedule can hold them for many cells
-    release_memory()
+    collect_and_release()  # frames left in reference cycles: the collector's own schedule can hold them for many cells
     if os.environ.get(PEAK_MEMORY_ENV) and _CONTEXT.get("output_dir"):
         try:
             import resource
