@@ -69,7 +69,7 @@ def test_the_history_is_the_same_whatever_the_id_columns_dtype(data):
     """Ids matched on Arrow-backed text (the contract's) and on Python strings or numbers give one history."""
     import copy
 
-    from journeylib.data.account import _rows_of
+    from journeylib.data.contract import is_text
 
     arrow_text = pd.StringDtype("pyarrow", na_value=float("nan"))  # the contract's text
     contract_like = copy.copy(data)
@@ -79,10 +79,10 @@ def test_the_history_is_the_same_whatever_the_id_columns_dtype(data):
         contract_like.tables[name] = table.assign(account_id=table["account_id"].astype(arrow_text))
     assert len(account_history(data, "A1")) == 9
     pd.testing.assert_frame_equal(account_history(contract_like, "A1"), account_history(data, "A1"))
-    assert _rows_of(pd.Series([7, 70, None], dtype="Int64"), "7").tolist() == [True, False, False]
+    assert is_text(pd.Series([7, 70, None], dtype="Int64"), "7").tolist() == [True, False, False]
     text = pd.Series(["A1", None, "nan"], dtype=arrow_text)
-    assert _rows_of(text, "A1").tolist() == [True, False, False]
-    assert _rows_of(text, "nan").tolist() == [False, True, True]  # as as_text reads a missing value
+    assert is_text(text, "A1").tolist() == [True, False, False]
+    assert is_text(text, "nan").tolist() == [False, True, True]  # as as_text reads a missing value
 
 
 def test_the_explorer_shows_the_parameters_account_and_follows_what_is_typed(data, monkeypatch):

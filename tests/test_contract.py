@@ -162,6 +162,46 @@ def test_a_contracts_tables_are_read_when_first_used_and_set_as_in_a_dict(sample
         again.usage
 
 
+def test_a_table_for_one_use_is_not_kept_and_an_accounts_rows_are_read_alone(sample, tmp_path):
+    """The churn snapshots and an account's drill-down read a contract's tables without keeping them, and
+    give what the tables read and kept give."""
+    from journeylib import churn
+    from journeylib.data.account import account_history
+    from journeylib.data.contract import account_rows, has_table, table_once
+
+    folder = write_contract(sample, tmp_path / "contract")
+    back, full = journeylib.load(str(folder)), journeylib.load(str(folder))
+    dict(full.tables)  # every table read and kept
+    pd.testing.assert_frame_equal(table_once(back.tables, "touchpoints"), full.touchpoints)
+    assert "read=[]" in repr(back.tables), "a table for one use is not kept"
+    assert has_table(back.tables, "usage") and "read=[]" in repr(back.tables)
+    assert churn.inputs_note(back) == "" and "read=[]" in repr(back.tables)
+    pd.testing.assert_frame_equal(churn.build_snapshots(back), churn.build_snapshots(full), check_exact=True)
+    assert "read=[]" in repr(back.tables), "the snapshots keep no table of the contract"
+    # an account's rows: of a table not read, only they are read; the same rows, dtypes and values
+    ids = ["A00001", "A00002", "A00042", "nope"]
+    assert len(account_rows(full.tables, "touchpoints", "A00001")) > 10
+    for name in ("touchpoints", "surveys", "opportunities", "subscriptions", "tickets"):
+        for account in ids:
+            pd.testing.assert_frame_equal(account_rows(back.tables, name, account),
+                                          account_rows(full.tables, name, account), obj=f"{name} {account}")
+    assert "read=[]" in repr(back.tables)
+    for account in ids[:3]:
+        pd.testing.assert_frame_equal(account_history(back, account), account_history(full, account))
+        pd.testing.assert_frame_equal(account_history(data_as_of(back, "2026-06-30"), account),
+                                      account_history(data_as_of(full, "2026-06-30"), account))
+    assert "read=['accounts', 'contacts']" in repr(back.tables), "the drill-down reads the small tables only"
+    # as a dict of tables does; a table set is used as set
+    plain = dict(full.tables)
+    pd.testing.assert_frame_equal(account_rows(plain, "tickets", "A00042"), account_rows(back.tables, "tickets", "A00042"))
+    back.tables["tickets"] = None
+    assert not has_table(back.tables, "tickets") and account_rows(back.tables, "tickets", "A00042") is None
+    # a file changed after loading is refused here too
+    (folder / "surveys.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SourceError, match=r"surveys.parquet: changed or removed since the contract was loaded"):
+        account_rows(back.tables, "surveys", "A00001")
+
+
 @pytest.mark.parametrize("dtype", ["category", object, "str"])
 def test_filled_text_fills_missing_text_whatever_the_dtype(dtype):
     """A categorical takes the fill as a value like the others (fillna refuses a new category), and the result

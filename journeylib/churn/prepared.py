@@ -231,7 +231,7 @@ class _Prepared:
 
     def _touchpoints(self, tables: dict, cut: int, n: int, lifecycle: Lifecycle) -> None:
         """Touchpoints (all, by time) and those of known contacts with their role and department."""
-        tp = tables["touchpoints"] if tables.get("touchpoints") is not None else None
+        tp = tables.get("touchpoints")
         if tp is not None:
             c, ts = self._code(tp), _ns(tp, TIMESTAMP, "touchpoints", _OPEN)
             keep = (c >= 0) & (ts < cut)

@@ -12,17 +12,18 @@ asked (:func:`journeylib.data.history.data_as_of`).
 from __future__ import annotations
 
 import copy
+import io
 import json
 import stat
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, SourceError
-from ..schema import PII_COLUMNS, TABLES
+from ..schema import ACCOUNT_ID, PII_COLUMNS, TABLES
 from ..stages import load_lifecycle
 from .load import JourneyData
 from .report import LoadReport
@@ -30,7 +31,8 @@ from .timeparse import as_of_cutoff
 from .validate import ValidationResult
 
 __all__ = ["CONTRACT_FILE", "FORMAT", "is_contract", "write_contract", "read_contract", "read_meta", "contract_report",
-           "quarantine_to_csv", "as_text", "filled_text", "text_codes"]
+           "quarantine_to_csv", "as_text", "filled_text", "text_codes", "is_text", "table_once", "has_table",
+           "account_rows"]
 
 CONTRACT_FILE = "contract.json"
 FORMAT = "journeylib-contract/1"
@@ -85,6 +87,47 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return same_text[codes], np.asarray(texts, dtype=object)
 
 
+def is_text(values: pd.Series, text: str) -> np.ndarray:
+    """``as_text(values) == text`` as a boolean array, without a Python string per row for Arrow-backed text (at
+    100,000 accounts the touchpoints' account ids took 0.7 GB that way)."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return (as_text(values) == text).to_numpy(dtype=bool)
+    same = (values == text).to_numpy(dtype=bool, na_value=False)
+    if text == ("<NA>" if values.dtype.na_value is pd.NA else "nan"):  # as_text's text of a missing value
+        same |= values.isna().to_numpy()
+    return same
+
+
+def table_once(tables: "Mapping[str, pd.DataFrame | None]", name: str) -> "pd.DataFrame | None":
+    """``tables.get(name)`` for one use: a contract's table not read yet is read without being kept
+    (:meth:`ContractTables.read_once`), so it is freed with the caller's last reference.
+
+    For an analysis that turns a table into something else at once (the churn snapshots): at 20,000
+    accounts notebook 04 then held no touchpoints, usage and tickets (0.2 GB) through its 25-second
+    backtest.
+    """
+    once = getattr(tables, "read_once", None)
+    return once(name) if once is not None else tables.get(name)
+
+
+def has_table(tables: "Mapping[str, pd.DataFrame | None]", name: str) -> bool:
+    """Whether ``tables`` hold the table ``name`` (not None), without reading a contract's table."""
+    has = getattr(tables, "has", None)
+    return has(name) if has is not None else tables.get(name) is not None
+
+
+def account_rows(tables: "Mapping[str, pd.DataFrame | None]", name: str, account_id: str) -> "pd.DataFrame | None":
+    """The rows of one account (``as_text(account_id column) == account_id``) of the table ``name``, with
+    positions 0..n-1 as index; None when there is no such table. Of a contract's table not read yet only
+    those rows are read (:meth:`ContractTables.account_rows`): an account's drill-down does not hold the
+    whole touchpoints."""
+    rows = getattr(tables, "account_rows", None)
+    if rows is not None:
+        return rows(name, account_id)
+    table = tables.get(name)
+    return None if table is None else table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
+
+
 def _category(values: pd.Series) -> pd.Series:
     """Text as a categorical whose categories are plain Python strings in sorted order."""
     codes, distinct = pd.factorize(values, sort=True)
@@ -92,7 +135,7 @@ def _category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index, name=values.name)
 
 
-def _read_long_table(path: Path, categories: "tuple[str, ...]") -> pd.DataFrame:
+def _read_long_table(path: "Path | BinaryIO", categories: "tuple[str, ...]") -> pd.DataFrame:
     """A long table read a column at a time: text stays in Arrow buffers (not one Python object per value), the
     ``categories`` columns become categoricals, and the read never holds more than one column twice (at
     100,000 accounts reading the touchpoints at once peaked 0.6 GB above the frame)."""
@@ -142,12 +185,72 @@ class ContractTables(MutableMapping):
         if name not in self._files:
             return None
         if name not in self._read:
-            path = self._folder / f"{name}.parquet"
-            if _identity(path) != self._files[name]:
-                raise SourceError(f"{path}: changed or removed since the contract was loaded (a review run again?); "
-                                  "load it again")
-            self._read[name] = _read_table(path, name, self._lifecycle)
+            self._read[name] = _read_table(self._unchanged(name), name, self._lifecycle)
         return self._read[name]
+
+    def _unchanged(self, name: str) -> Path:
+        """The file of the table ``name``, checked to be the one loaded."""
+        path = self._folder / f"{name}.parquet"
+        if _identity(path) != self._files[name]:
+            raise SourceError(f"{path}: changed or removed since the contract was loaded (a review run again?); "
+                              "load it again")
+        return path
+
+    def _unread(self, name: str) -> bool:
+        """True when the table is in a file and has been neither read nor set."""
+        if name not in self._names:
+            raise KeyError(name)
+        return name not in self._set and name in self._files and name not in self._read
+
+    def has(self, name: str) -> bool:
+        """Whether the table is there (not None), without reading it."""
+        if name in self._set:
+            return self._set[name] is not None
+        return name in self._names and name in self._files
+
+    def read_once(self, name: str) -> "pd.DataFrame | None":
+        """The table, as ``self[name]``; a table not read yet is read from its file and not kept (reading it
+        again reads the file again)."""
+        if self._unread(name):
+            return _read_table(self._unchanged(name), name, self._lifecycle)
+        return self[name]
+
+    def account_rows(self, name: str, account_id: str) -> "pd.DataFrame | None":
+        """The rows of one account (:func:`account_rows`). Of a table not read yet only the account's rows
+        are read, and not kept: the account ids first, then each column's rows of that account."""
+        if not self._unread(name) or account_id in ("nan", "<NA>"):  # a missing id's text: as in memory
+            table = self[name]
+            return None if table is None else table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        path = self._unchanged(name)
+        try:
+            schema = pq.ParquetFile(path).schema_arrow
+            ids = pq.read_table(path, columns=[ACCOUNT_ID]).column(0)
+            if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+                table = self[name]  # ids not written as text: compared as text in memory
+                return table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
+            mask = pc.fill_null(pc.equal(ids, pa.scalar(account_id, ids.type)), False)
+            columns, categories = [], {}
+            for column in schema.names:
+                values = pq.read_table(path, columns=[column]).column(0)
+                if column in CATEGORY_COLUMNS.get(name, ()):  # the categories of the whole column, as read whole
+                    categories[column] = sorted(v for v in pc.unique(values).to_pylist() if v is not None)
+                columns.append(values.filter(mask))
+            rows = pa.Table.from_arrays(columns, schema=schema)
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{path}: not readable as a table of the validated contract ({exc}); load the "
+                              "original source again") from None
+        buffer = io.BytesIO()  # the rows written as the file holds them, then read as a whole table is
+        pq.write_table(rows, buffer)
+        buffer.seek(0)
+        table = _read_table(buffer, name, self._lifecycle)
+        for column, texts in categories.items():
+            texts = pd.Index(np.asarray(texts, dtype=object), dtype=object)
+            table[column] = pd.Categorical(table[column].to_numpy(dtype=object), categories=texts)
+        return table
 
     def __setitem__(self, name: str, table: "pd.DataFrame | None") -> None:
         self._set[name] = table
@@ -185,7 +288,7 @@ def _identity(path: Path) -> "tuple[int, int, int, int] | None":
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
-def _read_table(path: Path, name: str, lifecycle) -> pd.DataFrame:
+def _read_table(path: "Path | BinaryIO", name: str, lifecycle) -> pd.DataFrame:
     """One table of a contract as written (touchpoints' stage the lifecycle's ordered categorical)."""
     try:
         if name in ARROW_STRING_TABLES:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..schema import OPPORTUNITY_ID, TABLES
+from .contract import account_rows, has_table, table_once
 from .load import JourneyData
 from .timeparse import as_of_cutoff
 
@@ -78,9 +79,29 @@ class TablesAsOf(Mapping):
 
     def __getitem__(self, name: str) -> pd.DataFrame | None:
         if name not in self._cut:
-            df = self._tables[name]
-            self._cut[name] = df if df is None or name not in TABLES else _table_as_of(name, df, self._cutoff)
+            self._cut[name] = self._as_of(name, self._tables[name])
         return self._cut[name]
+
+    def read_once(self, name: str) -> pd.DataFrame | None:
+        """The table, as ``self[name]``; one not cut yet is cut from :func:`~journeylib.data.contract.table_once`
+        of the full tables, and neither is kept."""
+        if name in self._cut:
+            return self._cut[name]
+        return self._as_of(name, table_once(self._tables, name))
+
+    def has(self, name: str) -> bool:
+        """Whether the table is there (not None), without reading or cutting it."""
+        return self._cut[name] is not None if name in self._cut else has_table(self._tables, name)
+
+    def account_rows(self, name: str, account_id: str) -> pd.DataFrame | None:
+        """The rows of one account (:func:`~journeylib.data.contract.account_rows`), cut: of a table not cut
+        yet, only that account's rows are read and cut."""
+        if name in self._cut:
+            return account_rows({name: self._cut[name]}, name, account_id)
+        return self._as_of(name, account_rows(self._tables, name, account_id))
+
+    def _as_of(self, name: str, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        return df if df is None or name not in TABLES else _table_as_of(name, df, self._cutoff)
 
     def __iter__(self):
         return iter(self._tables)
