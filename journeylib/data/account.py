@@ -103,9 +103,8 @@ def account_history(data: JourneyData, account: Any) -> pd.DataFrame:
     # only the account's rows: of a validated contract's table not read yet, only they are read
     tp = account_rows(data.tables, "touchpoints", account_id)
     surveys = account_rows(data.tables, "surveys", account_id)
-    who = _contact_labels(data, pd.concat([tp[CONTACT_ID] if CONTACT_ID in tp else pd.Series(dtype=object),
-                                           surveys[CONTACT_ID] if surveys is not None and CONTACT_ID in surveys
-                                           else pd.Series(dtype=object)]).astype(object))
+    contacts = [t[CONTACT_ID].astype(object) for t in (tp, surveys) if t is not None and CONTACT_ID in t and len(t)]
+    who = _contact_labels(data, pd.concat(contacts) if contacts else pd.Series(dtype=object))
     if len(tp):
         contact = tp[CONTACT_ID].astype("string") if CONTACT_ID in tp else pd.Series(pd.NA, index=tp.index)
         parts.append(pd.DataFrame({
