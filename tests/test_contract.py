@@ -197,6 +197,10 @@ def test_a_table_for_one_use_is_not_kept_and_an_accounts_rows_are_read_alone(sam
     pd.testing.assert_frame_equal(account_rows(plain, "tickets", "A00042"), account_rows(back.tables, "tickets", "A00042"))
     back.tables["tickets"] = None
     assert not has_table(back.tables, "tickets") and account_rows(back.tables, "tickets", "A00042") is None
+    for tables in (back.tables, plain):  # leads' account is optional: a table without it says so
+        tables["leads"] = full.leads.drop(columns="account_id")
+        with pytest.raises(ParameterError, match="the leads table has no account_id column"):
+            account_rows(tables, "leads", "A00042")
     # a file changed after loading is refused here too
     (folder / "surveys.parquet").write_bytes(b"not parquet")
     with pytest.raises(SourceError, match=r"surveys.parquet: changed or removed since the contract was loaded"):

@@ -129,8 +129,15 @@ def account_rows(tables: "Mapping[str, pd.DataFrame | None]", name: str, account
     rows = getattr(tables, "account_rows", None)
     if rows is not None:
         return rows(name, account_id)
-    table = tables.get(name)
-    return None if table is None else table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
+    return _rows_in_memory(tables.get(name), name, account_id)
+
+
+def _rows_in_memory(table: "pd.DataFrame | None", name: str, account_id: str) -> "pd.DataFrame | None":
+    if table is None:
+        return None
+    if ACCOUNT_ID not in table:
+        raise ParameterError(f"the {name} table has no {ACCOUNT_ID} column: its rows are no account's")
+    return table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
 
 
 def _category(values: pd.Series) -> pd.Series:
@@ -224,8 +231,7 @@ class ContractTables(MutableMapping):
         """The rows of one account (:func:`account_rows`). Of a table not read yet only the account's rows
         are read, and not kept: the account ids first, then each column's rows of that account."""
         if not self._unread(name) or account_id in ("nan", "<NA>"):  # a missing id's text: as in memory
-            table = self[name]
-            return None if table is None else table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
+            return _rows_in_memory(self[name], name, account_id)
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
@@ -233,10 +239,10 @@ class ContractTables(MutableMapping):
         path = self._unchanged(name)
         try:
             schema = pq.ParquetFile(path).schema_arrow
+            field = schema.field(ACCOUNT_ID) if ACCOUNT_ID in schema.names else None
+            if field is None or not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+                return _rows_in_memory(self[name], name, account_id)  # no ids, or not written as text
             ids = pq.read_table(path, columns=[ACCOUNT_ID]).column(0)
-            if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-                table = self[name]  # ids not written as text: compared as text in memory
-                return table[is_text(table[ACCOUNT_ID], account_id)].reset_index(drop=True)
             mask = pc.fill_null(pc.equal(ids, pa.scalar(account_id, ids.type)), False)
             columns, categories = [], {}
             for column in schema.names:
