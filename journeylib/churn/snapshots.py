@@ -148,7 +148,11 @@ def snapshot_dates(data: Any, *, as_of: Any = None) -> list[pd.Timestamp]:
     tables, tz, day, _ = _unpack(data, as_of, ("accounts", "subscriptions"))
     if day is None:
         raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")
-    sub = tables["subscriptions"]
+    return _month_ends(tables["subscriptions"], tz, day)
+
+
+def _month_ends(sub: pd.DataFrame, tz: str, day: pd.Timestamp) -> list[pd.Timestamp]:
+    """:func:`snapshot_dates` of the subscriptions ``sub``."""
     start = _ns(sub, _S_START, "subscriptions", _OPEN)
     start = start[start < _cutoff(day, tz)]
     if start.size == 0:
@@ -244,7 +248,9 @@ def _snapshots(data: Any, as_of: Any, horizon_days: int, snapshots: Sequence[Any
     tables, tz, day, lifecycle = _unpack(data, as_of, ("accounts", "subscriptions") if labels_only else None)
     if day is None:
         raise ParameterError("as_of is required with a dict of tables (the last day of the data to use)")
-    dates = [_day(s, "snapshot") for s in snapshots] if snapshots is not None else snapshot_dates(data, as_of=day)
+    tables["subscriptions"] = tables["subscriptions"]  # read once: the dates and the preparation share it
+    dates = [_day(s, "snapshot") for s in snapshots] if snapshots is not None else \
+        _month_ends(tables["subscriptions"], tz, day)
     late = [str(d.date()) for d in dates if d > day]
     if late:
         raise ParameterError(f"snapshots after as_of {day.date()}: {', '.join(late[:3])}")
